@@ -1,0 +1,104 @@
+"""orders_app: a real-time order and trade service."""
+
+import logging
+import os
+from pathlib import Path
+from uuid import UUID
+
+from flask import Flask
+
+from .config import load_settings
+from .database import configure_engine
+from .errors import register_jwt_errors
+from . import extensions
+from .extensions import db, jwt, migrate, socketio
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def create_app(test_config=None):
+    """Build the app: settings, extensions, API, realtime, web pages, CLI."""
+    # INSTANCE_PATH moves instance/ (database, generated secrets) elsewhere: tests, containers.
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH")
+    app = Flask(
+        __name__, instance_path=instance_path and str(Path(instance_path).resolve()), instance_relative_config=True
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    load_settings(app, test_config)
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    register_database(app)
+    register_auth(app)
+    register_api(app)
+    register_realtime(app)
+    register_web(app)
+    register_cli(app)
+    return app
+
+
+def register_database(app):
+    """SQLAlchemy, its engine settings, and Alembic migrations."""
+    from . import models  # noqa: F401  (the models must be mapped before the metadata is used)
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), compare_type=True, render_as_batch=True)
+
+
+def register_auth(app):
+    """JWT: tokens carry the user id; failures answer 401 in the common error shape."""
+    from .services.accounts import find_user
+
+    jwt.init_app(app)
+    register_jwt_errors(jwt)
+
+    @jwt.user_lookup_loader
+    def _load_user(_header, claims):
+        try:
+            return find_user(UUID(claims["sub"]))
+        except (KeyError, ValueError):
+            return None
+
+
+def register_api(app):
+    """flask-smorest: blueprints, OpenAPI at /openapi.json, Swagger UI at /docs with bearer auth."""
+    from .api import register_blueprints
+
+    # `extensions.api`, not a bare `api`: importing the orders_app.api package rebinds that name here.
+    api = extensions.api
+    api.init_app(app, spec_kwargs={"security": [{"bearerAuth": []}]})
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    register_blueprints(api)
+
+
+def register_realtime(app):
+    """Socket.IO with the /orders namespace; Redis as message queue when REDIS_URL is set."""
+    from .realtime.namespaces import register_namespaces
+
+    # Flask-SocketIO merges options across init_app calls; drop a queue left by an earlier app.
+    socketio.server_options.pop("client_manager", None)
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        cors_allowed_origins=app.config["SOCKETIO_CORS_ORIGINS"],
+    )
+    register_namespaces(socketio)
+
+
+def register_web(app):
+    """The Socket.IO test page and the offline Swagger UI assets."""
+    from .web import blp
+
+    app.register_blueprint(blp)
+
+
+def register_cli(app):
+    """flask init-db, flask seed."""
+    from .cli import init_db_command, seed_command
+
+    app.cli.add_command(init_db_command)
+    app.cli.add_command(seed_command)

@@ -1,0 +1,11 @@
+"""HTTP API: one package per resource, each with resources.py (views) and schemas.py."""
+
+from . import auth, health, instruments, orders
+
+RESOURCES = (health, auth, instruments, orders)
+
+
+def register_blueprints(api):
+    """Register every resource's blueprint on the flask-smorest Api."""
+    for resource in RESOURCES:
+        api.register_blueprint(resource.resources.blp)

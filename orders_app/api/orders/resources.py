@@ -1,0 +1,82 @@
+from flask.views import MethodView
+from flask_jwt_extended import current_user, jwt_required
+
+from ...services import orders
+from ..common import Blueprint, SelectPage
+from .schemas import (
+    ExecutionReportSchema,
+    OrderCreateSchema,
+    OrderQuerySchema,
+    OrderSchema,
+    StatusChangeSchema,
+    TradeRecordedSchema,
+)
+
+blp = Blueprint(
+    "orders", __name__, url_prefix="/orders", description="Place, read and cancel orders; record executions."
+)
+
+
+@blp.route("")
+class Orders(MethodView):
+    decorators = [jwt_required()]
+
+    @blp.arguments(OrderQuerySchema, location="query")
+    @blp.response(200, OrderSchema(many=True))
+    @blp.paginate(SelectPage)
+    def get(self, filters):
+        """The current user's orders, newest first"""
+        return orders.orders_query(user_id=current_user.id, **filters)
+
+    @blp.arguments(OrderCreateSchema)
+    @blp.response(201, OrderSchema)
+    @blp.alt_response(200, schema=OrderSchema, description="clientOrderId already used: the existing order")
+    @blp.alt_response(409, description="clientOrderId already used for a different order")
+    def post(self, body):
+        """Place an order; it starts PENDING"""
+        order, created = orders.place_order(user_id=current_user.id, **body)
+        return order if created else (order, 200)
+
+
+@blp.route("/<uuid:order_id>")
+class OrderById(MethodView):
+    decorators = [jwt_required()]
+
+    @blp.response(200, OrderSchema)
+    @blp.alt_response(404, description="No such order for this user")
+    def get(self, order_id):
+        """One order with its trades, oldest trade first"""
+        return orders.get_order(user_id=current_user.id, order_id=order_id)
+
+
+@blp.route("/<uuid:order_id>/status")
+class OrderStatus(MethodView):
+    decorators = [jwt_required()]
+
+    @blp.arguments(StatusChangeSchema)
+    @blp.response(200, OrderSchema)
+    @blp.alt_response(404, description="No such order for this user")
+    @blp.alt_response(409, description="The order is no longer open")
+    def patch(self, _body, order_id):
+        """Cancel an open order (the only status a client may set)"""
+        return orders.cancel_order(user_id=current_user.id, order_id=order_id)
+
+
+@blp.route("/<uuid:order_id>/trades")
+class OrderTrades(MethodView):
+    decorators = [jwt_required()]
+
+    @blp.arguments(ExecutionReportSchema)
+    @blp.response(201, TradeRecordedSchema)
+    @blp.alt_response(400, description="The fill exceeds the remaining amount; nothing changed")
+    @blp.alt_response(404, description="No such order for this user")
+    @blp.alt_response(409, description="The order is filled, cancelled or otherwise closed")
+    def post(self, report, order_id):
+        """Record an execution report: append the trade and move the order's fill and status"""
+        trade, order = orders.record_execution(
+            user_id=current_user.id,
+            order_id=order_id,
+            executed_amount=report["executed_amount"],
+            executed_price=report["executed_price"],
+        )
+        return {"trade": trade, "order": order}

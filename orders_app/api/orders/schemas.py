@@ -1,0 +1,83 @@
+import marshmallow as ma
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from ...domain.enums import OrderStatus, OrderType, Side
+from ..common import DecimalInput, InstrumentDecimal
+
+CLIENT_ORDER_ID_RULE = validate.Regexp(
+    r"^[A-Za-z0-9._:/-]{1,64}$", error="Must be 1 to 64 characters of letters, digits, '.', '_', ':', '/' or '-'."
+)
+# Average prices are shown to this many places beyond the tick, so a weighted mean is not rounded onto the grid.
+AVERAGE_PRICE_EXTRA_PLACES = 8
+
+
+class TradeSchema(ma.Schema):
+    trade_id = fields.UUID(attribute="id", data_key="tradeId")
+    executed_amount = InstrumentDecimal("lot_size", attribute="amount", data_key="executedAmount")
+    executed_price = InstrumentDecimal("tick_size", attribute="price", data_key="executedPrice")
+    executed_at = fields.DateTime(data_key="executedAt", metadata={"description": "UTC, ISO-8601"})
+
+
+class OrderSchema(ma.Schema):
+    order_id = fields.UUID(attribute="id", data_key="orderId")
+    client_order_id = fields.String(data_key="clientOrderId", allow_none=True)
+    pair = fields.String(metadata={"example": "EUR/USD"})
+    side = fields.Enum(Side, by_value=True)
+    type = fields.Enum(OrderType, by_value=True)
+    amount = InstrumentDecimal("lot_size", metadata={"example": "1000"})
+    price = InstrumentDecimal("tick_size", allow_none=True, metadata={"example": "1.10000"})
+    filled_amount = InstrumentDecimal("lot_size", data_key="filledAmount")
+    remaining_amount = InstrumentDecimal("lot_size", data_key="remainingAmount")
+    average_price = InstrumentDecimal(
+        "tick_size",
+        extra_places=AVERAGE_PRICE_EXTRA_PLACES,
+        data_key="averagePrice",
+        allow_none=True,
+        metadata={"description": "Volume-weighted over the trades; null before the first"},
+    )
+    status = fields.Enum(OrderStatus, by_value=True)
+    created_at = fields.DateTime(data_key="createdAt", metadata={"description": "UTC, ISO-8601"})
+    updated_at = fields.DateTime(data_key="updatedAt", metadata={"description": "UTC, ISO-8601"})
+    trades = fields.List(fields.Nested(TradeSchema), metadata={"description": "Oldest first"})
+
+
+class OrderCreateSchema(ma.Schema):
+    pair = fields.String(required=True, metadata={"example": "EUR/USD"})
+    side = fields.Enum(Side, by_value=True, required=True)
+    type = fields.Enum(OrderType, by_value=True, required=True)
+    amount = DecimalInput(example="1000")
+    price = DecimalInput(required=False, load_default=None, example="1.10000")
+    client_order_id = fields.String(
+        data_key="clientOrderId", load_default=None, validate=CLIENT_ORDER_ID_RULE, metadata={"example": "my-order-1"}
+    )
+
+    @validates_schema
+    def _price_matches_type(self, data, **_kwargs):
+        if data.get("type") is OrderType.MARKET:
+            raise ValidationError("MARKET orders need the matching engine; only LIMIT is accepted for now.", "type")
+        if data.get("type") is OrderType.LIMIT and data.get("price") is None:
+            raise ValidationError("Required for LIMIT orders.", "price")
+
+
+class OrderQuerySchema(ma.Schema):
+    status = fields.Enum(OrderStatus, by_value=True)
+    pair = fields.String(metadata={"example": "EUR/USD"})
+    side = fields.Enum(Side, by_value=True)
+
+
+class StatusChangeSchema(ma.Schema):
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf([OrderStatus.CANCELLED.value], error="The only status a client may set is CANCELLED."),
+        metadata={"example": "CANCELLED"},
+    )
+
+
+class ExecutionReportSchema(ma.Schema):
+    executed_amount = DecimalInput(data_key="executedAmount", example="250")
+    executed_price = DecimalInput(data_key="executedPrice", example="1.10000")
+
+
+class TradeRecordedSchema(ma.Schema):
+    trade = fields.Nested(TradeSchema)
+    order = fields.Nested(OrderSchema)

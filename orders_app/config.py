@@ -1,0 +1,137 @@
+"""Every setting, its default, and the environment variable that overrides it.
+
+Order of precedence (lowest first): the defaults below, `instance/config.py` if present,
+environment variables, then the `test_config` mapping handed to `create_app`.
+
+| Setting                    | Environment variable        | Default                                   |
+|----------------------------|-----------------------------|-------------------------------------------|
+| SQLALCHEMY_DATABASE_URI    | DATABASE_URL                | sqlite:///<instance>/orders.db            |
+| JWT_SECRET_KEY             | JWT_SECRET_KEY              | generated once into instance/jwt-secret   |
+| JWT_ACCESS_TOKEN_EXPIRES   | JWT_ACCESS_TOKEN_MINUTES    | 15 minutes                                |
+| JWT_REFRESH_TOKEN_EXPIRES  | JWT_REFRESH_TOKEN_DAYS      | 7 days                                    |
+| SOCKETIO_MESSAGE_QUEUE     | REDIS_URL                   | none (single process)                     |
+| SOCKETIO_CORS_ORIGINS      | SOCKETIO_CORS_ORIGINS       | * (tokens are bearer, never cookies)      |
+| INSTRUMENTS                | INSTRUMENTS (JSON array)    | DEFAULT_INSTRUMENTS below                 |
+| PASSWORD_HASH_PROFILE      | PASSWORD_HASH_PROFILE       | RFC_9106_LOW_MEMORY (argon2id)            |
+| DB_POOL_SIZE               | DB_POOL_SIZE                | 10 (PostgreSQL only)                      |
+| ORDERS_APP_ENV             | ORDERS_APP_ENV              | development; `production` demands secrets |
+| (instance folder)          | INSTANCE_PATH               | ./instance                                |
+"""
+
+import json
+import os
+import secrets
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+DEFAULT_INSTRUMENTS = [
+    {"symbol": "EUR/USD", "base": "EUR", "quote": "USD", "tickSize": "0.00001", "lotSize": "1", "minAmount": "1"},
+    {"symbol": "GBP/USD", "base": "GBP", "quote": "USD", "tickSize": "0.00001", "lotSize": "1", "minAmount": "1"},
+    {"symbol": "USD/JPY", "base": "USD", "quote": "JPY", "tickSize": "0.001", "lotSize": "1", "minAmount": "1"},
+    {"symbol": "BTC/USD", "base": "BTC", "quote": "USD", "tickSize": "0.01", "lotSize": "0.0001", "minAmount": "0.0001"},
+]
+
+JWT_SECRET_FILE = "jwt-secret"
+
+
+class DefaultSettings:
+    ORDERS_APP_ENV = "development"
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=15)
+    JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=7)
+    JWT_TOKEN_LOCATION = ["headers"]
+    SOCKETIO_MESSAGE_QUEUE = None
+    SOCKETIO_CORS_ORIGINS = "*"
+    SOCKETIO_ASYNC_MODE = None  # let Flask-SocketIO pick eventlet when it is installed
+    INSTRUMENTS = DEFAULT_INSTRUMENTS
+    PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"
+    DB_POOL_SIZE = 10
+
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    API_TITLE = "orders_app"
+    API_VERSION = "1.0"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "/docs"
+    OPENAPI_SWAGGER_UI_URL = "/docs/assets/"
+    OPENAPI_SWAGGER_UI_CONFIG = {"persistAuthorization": True, "displayRequestDuration": True}
+
+
+def _env_overrides():
+    """Settings read from the environment; only variables that are set are returned."""
+    env = os.environ
+    readers = {
+        "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+        "JWT_SECRET_KEY": ("JWT_SECRET_KEY", str),
+        "JWT_ACCESS_TOKEN_MINUTES": ("JWT_ACCESS_TOKEN_EXPIRES", lambda v: timedelta(minutes=int(v))),
+        "JWT_REFRESH_TOKEN_DAYS": ("JWT_REFRESH_TOKEN_EXPIRES", lambda v: timedelta(days=int(v))),
+        "REDIS_URL": ("SOCKETIO_MESSAGE_QUEUE", str),
+        "SOCKETIO_CORS_ORIGINS": ("SOCKETIO_CORS_ORIGINS", str),
+        "INSTRUMENTS": ("INSTRUMENTS", lambda v: json.loads(v, parse_float=Decimal)),
+        "PASSWORD_HASH_PROFILE": ("PASSWORD_HASH_PROFILE", str),
+        "DB_POOL_SIZE": ("DB_POOL_SIZE", int),
+        "ORDERS_APP_ENV": ("ORDERS_APP_ENV", str),
+    }
+    return {key: parse(env[name]) for name, (key, parse) in readers.items() if env.get(name)}
+
+
+def load_settings(app, test_config=None):
+    """Fill app.config from defaults, instance/config.py, the environment and test_config."""
+    app.config.from_object(DefaultSettings)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(_env_overrides())
+    if test_config:
+        app.config.update(test_config)
+
+    app.config.setdefault(
+        "SQLALCHEMY_DATABASE_URI", f"sqlite:///{Path(app.instance_path) / 'orders.db'}"
+    )
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not app.config.get("JWT_SECRET_KEY"):
+        app.config["JWT_SECRET_KEY"] = _instance_secret(app)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app.config))
+
+
+def normalise_database_url(url):
+    """postgres:// and postgresql:// both mean psycopg2 here: SQLAlchemy 2.1 would pick psycopg 3,
+    and psycopg2 is the driver eventlet can make cooperative (see wsgi.py)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
+def _engine_options(config):
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # The busy timeout lets a writer wait for the database lock instead of failing at once.
+        return {"connect_args": {"timeout": 15}}
+    return {
+        "pool_size": config["DB_POOL_SIZE"],
+        "max_overflow": config["DB_POOL_SIZE"],
+        "pool_pre_ping": True,
+        "connect_args": {"connect_timeout": 5},
+    }
+
+
+def _instance_secret(app):
+    """Read the development JWT key from instance/, creating it once; production must set it."""
+    if app.config["ORDERS_APP_ENV"] == "production":
+        raise RuntimeError("JWT_SECRET_KEY must be set in the environment when ORDERS_APP_ENV=production")
+    path = Path(app.instance_path) / JWT_SECRET_FILE
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{JWT_SECRET_FILE}.{os.getpid()}")
+    draft.write_text(secrets.token_urlsafe(64))
+    draft.chmod(0o600)
+    try:
+        # link() is atomic and refuses to overwrite: when several workers start at once,
+        # exactly one key wins and every worker reads that one.
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip()

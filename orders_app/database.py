@@ -1,0 +1,51 @@
+"""Engine set-up and the write transaction that serialises concurrent writers.
+
+SQLite: pysqlite's own transaction handling is switched off so that we issue BEGIN
+ourselves; a write use case starts with BEGIN IMMEDIATE, which takes the database's
+write lock up front, so two writers can never read the same state and both act on it.
+PostgreSQL: writers lock the rows they change with SELECT ... FOR UPDATE.
+"""
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from sqlalchemy import event
+
+_serialised_write = ContextVar("serialised_write", default=False)
+
+
+def configure_engine(engine):
+    """Install the SQLite pragmas and BEGIN handling; PostgreSQL needs nothing."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # WAL lets readers proceed while one writer holds the lock.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _serialised_write.get() else "BEGIN")
+
+
+@contextmanager
+def write_transaction(session):
+    """One use case's transaction: commit on success, roll back on any error."""
+    # A request may already have read (the JWT user lookup); end that read so the write
+    # transaction begins afresh and, on SQLite, with the write lock.
+    if session.in_transaction():
+        session.commit()
+    token = _serialised_write.set(True)
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        _serialised_write.reset(token)

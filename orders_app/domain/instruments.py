@@ -1,0 +1,47 @@
+"""Validation of prices and amounts against an instrument's tick size, lot size and minimum."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .decimals import MAX_FRACTION_DIGITS, UPPER_BOUND, is_multiple_of, places
+from .errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class InstrumentSpec:
+    symbol: str
+    base: str
+    quote: str
+    tick_size: Decimal
+    lot_size: Decimal
+    min_amount: Decimal
+
+    @property
+    def price_places(self):
+        return places(self.tick_size)
+
+    @property
+    def amount_places(self):
+        return places(self.lot_size)
+
+    def checked_price(self, value, *, field="price"):
+        """The price on the tick grid, or InvalidInput naming `field`."""
+        return _on_grid(value, self.tick_size, field, "tick size")
+
+    def checked_amount(self, value, *, field="amount", enforce_minimum=True):
+        """The amount on the lot grid and at least the minimum, or InvalidInput naming `field`."""
+        amount = _on_grid(value, self.lot_size, field, "lot size")
+        if enforce_minimum and amount < self.min_amount:
+            raise InvalidInput(f"Must be at least the minimum amount {self.min_amount} for {self.symbol}.", field=field)
+        return amount
+
+
+def _on_grid(value, step, field, step_name):
+    if not value.is_finite() or value <= 0:
+        raise InvalidInput("Must be a positive, finite number.", field=field)
+    if value >= UPPER_BOUND:
+        raise InvalidInput(f"Must be less than {UPPER_BOUND:f}.", field=field)
+    if not is_multiple_of(value, step):
+        raise InvalidInput(f"Must be a multiple of the {step_name} {step}.", field=field)
+    # Store the canonical form: exactly as many places as the step has.
+    return value.quantize(Decimal(1).scaleb(-min(places(step), MAX_FRACTION_DIGITS)))

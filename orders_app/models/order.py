@@ -1,0 +1,81 @@
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..domain.enums import OrderStatus, OrderType, Side
+from ..domain.orders import average_price
+from ..extensions import db
+from .types import ExactDecimal, UTCDateTime, utcnow
+
+
+def _enum(enum_class):
+    # Stored as plain text with a CHECK constraint: portable, and new members need no type migration.
+    return Enum(enum_class, native_enum=False, length=20, validate_strings=True)
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("user_id", "client_order_id", name="uq_orders_user_client_order_id"),
+        Index("ix_orders_user_created", "user_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    client_order_id: Mapped[str | None] = mapped_column(String(64))
+    pair: Mapped[str] = mapped_column(ForeignKey("instruments.symbol"))
+    side: Mapped[Side] = mapped_column(_enum(Side))
+    type: Mapped[OrderType] = mapped_column(_enum(OrderType))
+    amount = mapped_column(ExactDecimal, nullable=False)
+    price = mapped_column(ExactDecimal)
+    filled_amount = mapped_column(ExactDecimal, nullable=False, default=Decimal(0))
+    # Sum of amount x price over the fills: the average price is derived from it exactly.
+    filled_quote = mapped_column(ExactDecimal, nullable=False, default=Decimal(0))
+    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus), default=OrderStatus.PENDING)
+    created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    instrument = relationship("Instrument")
+    # A trade names the buy order and the sell order it filled; an order only ever sits on
+    # one side, so its trades are the ones that name it on that side.
+    buy_trades = relationship(
+        "Trade", foreign_keys="Trade.buy_order_id", back_populates="buy_order", order_by="Trade.seq", lazy="selectin"
+    )
+    sell_trades = relationship(
+        "Trade", foreign_keys="Trade.sell_order_id", back_populates="sell_order", order_by="Trade.seq", lazy="selectin"
+    )
+
+    @property
+    def trades(self):
+        return self.buy_trades if self.side is Side.BUY else self.sell_trades
+
+    @property
+    def remaining_amount(self):
+        return self.amount - self.filled_amount
+
+    @property
+    def average_price(self):
+        return average_price(self.filled_amount, self.filled_quote)
+
+
+class Trade(db.Model):
+    __tablename__ = "trades"
+    __table_args__ = (
+        CheckConstraint("buy_order_id IS NOT NULL OR sell_order_id IS NOT NULL", name="ck_trades_has_order"),
+    )
+
+    # The integer key orders trades exactly as they were recorded; `id` is the public identifier.
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    pair: Mapped[str] = mapped_column(ForeignKey("instruments.symbol"))
+    amount = mapped_column(ExactDecimal, nullable=False)
+    price = mapped_column(ExactDecimal, nullable=False)
+    buy_order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    sell_order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    executed_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    instrument = relationship("Instrument")
+    buy_order = relationship("Order", foreign_keys=[buy_order_id], back_populates="buy_trades")
+    sell_order = relationship("Order", foreign_keys=[sell_order_id], back_populates="sell_trades")

@@ -1,0 +1,1 @@
+"""Socket.IO: the /orders namespace and the after-commit notifier."""

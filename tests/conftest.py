@@ -1,0 +1,183 @@
+"""Shared fixtures: a fresh, migrated database per test on SQLite or PostgreSQL, clients, users.
+
+`pytest --db sqlite` (default) or `pytest --db postgresql`, which needs TEST_DATABASE_URL.
+"""
+
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from orders_app import create_app
+from orders_app.config import normalise_database_url
+from orders_app.extensions import db, socketio
+from orders_app.realtime.notify import ORDERS_NAMESPACE
+
+DEFAULT_PASSWORD = "correct horse battery"
+DATA_TABLES = ("trades", "orders", "users")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--db", choices=("sqlite", "postgresql"), default="sqlite", help="database the suite runs on")
+
+
+def pytest_report_header(config):
+    return f"database: {config.getoption('--db')}"
+
+
+@pytest.fixture(scope="session")
+def db_kind(request):
+    return request.config.getoption("--db")
+
+
+def app_config(database_url, instance_path, **overrides):
+    """Settings for an app under test; e2e tests hand the same values to a real server."""
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": str(instance_path),
+        "JWT_SECRET_KEY": "test-only-secret-" + "x" * 40,
+        "PASSWORD_HASH_PROFILE": "CHEAPEST",
+        "SOCKETIO_ASYNC_MODE": "threading",
+        "SOCKETIO_MESSAGE_QUEUE": None,
+        **overrides,
+    }
+
+
+def migrate(database_url, instance_path):
+    """Bring a database to the latest migration with its instruments, the way `make run` does."""
+    app = create_app(app_config(database_url, instance_path))
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(db_kind, tmp_path_factory):
+    """A database at the latest migration: a template file for SQLite, the test schema for PostgreSQL."""
+    instance = tmp_path_factory.mktemp("instance")
+    if db_kind == "postgresql":
+        if not os.environ.get("TEST_DATABASE_URL"):
+            pytest.fail("--db postgresql needs TEST_DATABASE_URL, e.g. postgresql://postgres@127.0.0.1:5432/test")
+        url = normalise_database_url(os.environ["TEST_DATABASE_URL"])
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        migrate(url, instance)
+        return url
+    template = instance / "template.db"
+    migrate(f"sqlite:///{template}", instance)
+    return template
+
+
+@pytest.fixture
+def database_url(db_kind, migrated_database, tmp_path):
+    """A fresh database for one test: a copy of the template, or emptied PostgreSQL tables."""
+    if db_kind == "postgresql":
+        engine = create_engine(migrated_database)
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        return migrated_database
+    path = tmp_path / "orders.db"
+    shutil.copyfile(migrated_database, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = create_app(app_config(database_url, tmp_path / "instance"))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@dataclass
+class TestUser:
+    id: str
+    username: str
+    password: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self):
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+@pytest.fixture
+def make_user(client):
+    """Register and log in a new user: make_user() or make_user("alice")."""
+
+    def make(username=None, password=DEFAULT_PASSWORD):
+        username = username or f"user_{uuid.uuid4().hex[:10]}"
+        registered = client.post("/auth/register", json={"username": username, "password": password})
+        assert registered.status_code == 201, registered.get_json()
+        tokens = client.post("/auth/login", json={"username": username, "password": password}).get_json()
+        return TestUser(
+            id=registered.get_json()["userId"],
+            username=username,
+            password=password,
+            access_token=tokens["accessToken"],
+            refresh_token=tokens["refreshToken"],
+        )
+
+    return make
+
+
+@pytest.fixture
+def user(make_user):
+    return make_user("alice")
+
+
+@pytest.fixture
+def other_user(make_user):
+    return make_user("bob")
+
+
+@pytest.fixture
+def place_order(client):
+    """POST /orders as `user`, asserting success; returns the order JSON."""
+
+    def place(user, **fields):
+        body = {"pair": "EUR/USD", "side": "BUY", "type": "LIMIT", "amount": "1000", "price": "1.10000", **fields}
+        response = client.post("/orders", json=body, headers=user.headers)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    return place
+
+
+@pytest.fixture
+def socket_client(app, client):
+    """A Socket.IO test client on /orders authenticated as `user` (or with the raw `auth` given)."""
+    opened = []
+
+    def connect(user=None, auth=None):
+        if auth is None and user is not None:
+            auth = {"token": user.access_token}
+        sio = socketio.test_client(app, namespace=ORDERS_NAMESPACE, auth=auth, flask_test_client=client)
+        opened.append(sio)
+        return sio
+
+    yield connect
+    for sio in opened:
+        if sio.is_connected(ORDERS_NAMESPACE):
+            sio.disconnect(namespace=ORDERS_NAMESPACE)
