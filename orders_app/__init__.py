@@ -21,7 +21,10 @@ def create_app(test_config=None):
     # INSTANCE_PATH moves instance/ (database, generated secrets) elsewhere: tests, containers.
     instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH")
     app = Flask(
-        __name__, instance_path=instance_path and str(Path(instance_path).resolve()), instance_relative_config=True
+        __name__,
+        instance_path=instance_path and str(Path(instance_path).resolve()),
+        instance_relative_config=True,
+        static_folder=None,  # static files belong to the web blueprint; an app-level /static rule would shadow it
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     load_settings(app, test_config)

@@ -48,6 +48,7 @@ class DefaultSettings:
     DB_POOL_SIZE = 10
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    MAX_CONTENT_LENGTH = 64 * 1024  # request bodies are small JSON documents
 
     API_TITLE = "orders_app"
     API_VERSION = "1.0"

@@ -1,9 +1,9 @@
 """Validation of prices and amounts against an instrument's tick size, lot size and minimum."""
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
-from .decimals import MAX_FRACTION_DIGITS, UPPER_BOUND, is_multiple_of, places
+from .decimals import MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS, UPPER_BOUND, is_multiple_of, places
 from .errors import InvalidInput
 
 
@@ -41,7 +41,10 @@ def _on_grid(value, step, field, step_name):
         raise InvalidInput("Must be a positive, finite number.", field=field)
     if value >= UPPER_BOUND:
         raise InvalidInput(f"Must be less than {UPPER_BOUND:f}.", field=field)
-    if not is_multiple_of(value, step):
-        raise InvalidInput(f"Must be a multiple of the {step_name} {step}.", field=field)
-    # Store the canonical form: exactly as many places as the step has.
-    return value.quantize(Decimal(1).scaleb(-min(places(step), MAX_FRACTION_DIGITS)))
+    # Bounded above and in its decimal places, a value has at most 38 digits, so in this context the
+    # remainder and the rounding below are exact: nothing underflows to zero or overflows the precision.
+    with localcontext(prec=2 * (MAX_INTEGER_DIGITS + MAX_FRACTION_DIGITS)):
+        if places(value) > MAX_FRACTION_DIGITS or not is_multiple_of(value, step):
+            raise InvalidInput(f"Must be a multiple of the {step_name} {step}.", field=field)
+        # Store the canonical form: exactly as many places as the step has.
+        return value.quantize(Decimal(1).scaleb(-places(step)))

@@ -3,7 +3,8 @@
 from uuid import UUID
 
 from flask_jwt_extended import decode_token
-from flask_socketio import Namespace, join_room
+# Flask-SocketIO's ConnectionRefusedError, not the built-in: only it carries the reason to the client.
+from flask_socketio import ConnectionRefusedError, Namespace, join_room
 
 from ..services.accounts import find_user
 from .notify import ORDERS_NAMESPACE, user_room

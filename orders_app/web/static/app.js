@@ -1,0 +1,526 @@
+// Socket.IO test page for orders_app: plain browser JavaScript, no build step.
+// Prices and amounts are sent exactly as typed and shown exactly as received: the API
+// keeps decimals as strings, and a float here would silently change them.
+"use strict";
+
+const SESSION_KEY = "orders_app.session";
+const ORDERS_PAGE_SIZE = 50;
+const OPEN_STATUSES = new Set(["PENDING", "PARTIALLY_FILLED"]);
+
+const state = {
+  accessToken: null,
+  refreshToken: null,
+  user: null,
+  socket: null,
+  instruments: new Map(),
+  selectedOrderId: null,
+  refreshTimer: null,
+};
+
+const $ = (selector) => document.querySelector(selector);
+
+// ---------------------------------------------------------------- DOM helpers
+
+/** Build an element; children are nodes or text (never parsed as HTML). */
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key === "class") node.className = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  node.append(...children.filter((child) => child !== null && child !== undefined));
+  return node;
+}
+
+function showNotice(selector, text, kind = "ok") {
+  const notice = $(selector);
+  notice.replaceChildren(text);
+  notice.dataset.kind = kind;
+}
+
+function showError(selector, error) {
+  const notice = $(selector);
+  const details = fieldErrors(error.errors).map((line) => el("li", {}, line));
+  notice.replaceChildren(
+    el("strong", {}, `${error.code || ""} ${error.status || "Error"}`.trim()),
+    ` — ${error.message}`,
+    ...(details.length ? [el("ul", {}, ...details)] : []),
+  );
+  notice.dataset.kind = "error";
+}
+
+/** Flatten the API's {location: {field: [messages]}} into "field: message" lines. */
+function fieldErrors(errors) {
+  if (!errors || typeof errors !== "object") return [];
+  return Object.values(errors).flatMap((byField) =>
+    Object.entries(byField).flatMap(([field, messages]) =>
+      [].concat(messages).map((message) => `${field}: ${asText(message)}`),
+    ),
+  );
+}
+
+function asText(value) {
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+function formValues(form) {
+  const values = {};
+  for (const [name, value] of new FormData(form)) values[name] = String(value).trim();
+  return values;
+}
+
+function shortId(id) {
+  return id ? id.slice(0, 8) : "";
+}
+
+function timeOf(isoText) {
+  return isoText ? new Date(isoText).toLocaleTimeString() : "";
+}
+
+// ---------------------------------------------------------------- HTTP
+
+/** An error answer from the API, carrying its JSON: {code, status, message, errors}. */
+class ApiError extends Error {
+  constructor(body, method, path) {
+    super(body.message || `${method} ${path} failed`);
+    this.code = body.code;
+    this.status = body.status;
+    this.errors = body.errors;
+    this.body = body;
+    this.request = `${method} ${path}`;
+  }
+}
+
+/** One HTTP call: JSON in and out, bearer token attached, one token refresh on 401. Throws ApiError. */
+async function request(method, path, { body, auth = true } = {}) {
+  let response = await send(method, path, body, auth ? state.accessToken : null);
+  if (response.status === 401 && auth && (await refreshAccessToken())) {
+    response = await send(method, path, body, state.accessToken);
+  }
+  const data = await readBody(response);
+  if (!response.ok) {
+    const error = new ApiError(errorBody(response, data), method, path);
+    logHttpError(error);
+    throw error;
+  }
+  return { data, response };
+}
+
+async function api(method, path, options) {
+  return (await request(method, path, options)).data;
+}
+
+async function send(method, path, body, token) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (token) headers.Authorization = `Bearer ${token}`;
+  try {
+    return await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (networkError) {
+    const error = new ApiError({ code: 0, status: "Network error", message: networkError.message }, method, path);
+    logHttpError(error);
+    throw error;
+  }
+}
+
+async function readBody(response) {
+  const text = await response.text();
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function errorBody(response, data) {
+  if (data && typeof data === "object" && "message" in data) return data;
+  return { code: response.status, status: response.statusText, message: typeof data === "string" ? data : "" };
+}
+
+async function refreshAccessToken() {
+  if (!state.refreshToken) return false;
+  const response = await send("POST", "/auth/refresh", undefined, state.refreshToken);
+  if (!response.ok) return false;
+  const tokens = await response.json();
+  saveSession({ accessToken: tokens.accessToken });
+  return true;
+}
+
+// ---------------------------------------------------------------- session
+
+function saveSession(changes) {
+  Object.assign(state, changes);
+  const { accessToken, refreshToken, user } = state;
+  sessionStorage.setItem(SESSION_KEY, JSON.stringify({ accessToken, refreshToken, user }));
+}
+
+function clearSession() {
+  Object.assign(state, { accessToken: null, refreshToken: null, user: null, selectedOrderId: null });
+  sessionStorage.removeItem(SESSION_KEY);
+}
+
+async function logIn(username, password) {
+  const tokens = await api("POST", "/auth/login", { body: { username, password }, auth: false });
+  saveSession({ accessToken: tokens.accessToken, refreshToken: tokens.refreshToken });
+  saveSession({ user: await api("GET", "/auth/me") });
+  await startSession();
+}
+
+async function register(username, password) {
+  const user = await api("POST", "/auth/register", { body: { username, password }, auth: false });
+  showNotice("#account-notice", `Registered ${user.username}; logging in…`);
+  await logIn(username, password);
+}
+
+function logOut() {
+  disconnectSocket();
+  clearSession();
+  renderAccount();
+  renderOrders([], 0);
+  renderSelected(null);
+  fillPairs([]);
+  setSocketState("disconnected", "Log in to connect.");
+  showNotice("#account-notice", "Logged out.");
+}
+
+/** After login or a page reload with a stored session: socket, instruments, orders. */
+async function startSession() {
+  renderAccount();
+  connectSocket();
+  await Promise.all([loadInstruments(), loadOrders()]);
+}
+
+async function restoreSession() {
+  const stored = JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null");
+  if (!stored?.accessToken) return;
+  Object.assign(state, stored);
+  try {
+    saveSession({ user: await api("GET", "/auth/me") });
+    await startSession();
+  } catch (error) {
+    clearSession();
+    showError("#account-notice", error);
+  }
+}
+
+function renderAccount() {
+  const loggedIn = Boolean(state.user);
+  const { username, userId } = state.user || {};
+  $("#whoami").replaceChildren(
+    ...(loggedIn
+      ? ["Logged in as ", el("strong", {}, username), el("span", { class: "muted" }, ` (${userId})`)]
+      : ["Not logged in."]),
+  );
+  $("#logout").hidden = !loggedIn;
+  $("#socket-connect").disabled = !loggedIn;
+  $("#refresh-orders").disabled = !loggedIn;
+}
+
+// ---------------------------------------------------------------- Socket.IO
+
+function connectSocket() {
+  disconnectSocket();
+  if (typeof io !== "function") {
+    setSocketState("refused", "The Socket.IO client did not load from /vendor/socket.io.min.js (run `make install`).");
+    return;
+  }
+  setSocketState("connecting", "Connecting to /orders…");
+  // auth as a callback: every reconnect sends the current (possibly refreshed) token.
+  const socket = io("/orders", { auth: (send) => send({ token: state.accessToken }) });
+  const describe = () => `Socket id ${socket.id}, transport ${socket.io.engine.transport.name}.`;
+  socket.on("connect", () => {
+    setSocketState("connected", describe());
+    socket.io.engine.once("upgrade", () => setSocketState("connected", describe()));
+    logEntry("info", "socket connected", null);
+  });
+  socket.on("connect_error", (error) => {
+    // A refusal by the server is final (socket.active is false); a network failure is retried.
+    const refused = !socket.active;
+    setSocketState(refused ? "refused" : "connecting", error.message);
+    logEntry("error", refused ? "connection refused" : "connection failed, retrying", { message: error.message });
+  });
+  socket.on("disconnect", (reason) => {
+    setSocketState(socket.active ? "connecting" : "disconnected", `Disconnected: ${reason}.`);
+    logEntry("info", "socket disconnected", { reason });
+  });
+  socket.onAny((name, payload) => {
+    logEntry("event", name, payload);
+    scheduleRefresh(payload?.orderId);
+  });
+  state.socket = socket;
+}
+
+function disconnectSocket() {
+  if (!state.socket) return;
+  state.socket.offAny();
+  state.socket.disconnect();
+  state.socket = null;
+}
+
+function setSocketState(name, detail) {
+  const badge = $("#socket-state");
+  badge.textContent = name;
+  badge.dataset.state = name;
+  $("#socket-detail").textContent = detail || "";
+  $("#socket-disconnect").disabled = !state.socket || name === "disconnected";
+}
+
+/** Events often come in bursts (a trade and a status change): reload once for the burst. */
+function scheduleRefresh(orderId) {
+  clearTimeout(state.refreshTimer);
+  const selectedChanged = orderId && orderId === state.selectedOrderId;
+  state.refreshTimer = setTimeout(() => {
+    loadOrders().catch(() => {});
+    if (selectedChanged) loadSelected().catch(() => {});
+  }, 150);
+}
+
+// ---------------------------------------------------------------- event log
+
+function logEntry(kind, name, payload) {
+  const log = $("#log");
+  const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  log.append(
+    el(
+      "article",
+      { class: `log-entry ${kind}`, dataset: { name } },
+      el(
+        "header",
+        {},
+        el("time", {}, new Date().toLocaleTimeString(undefined, { hour12: false })),
+        el("span", { class: "name" }, name),
+      ),
+      payload === null || payload === undefined ? null : el("pre", {}, JSON.stringify(payload, null, 2)),
+    ),
+  );
+  if (atBottom) log.scrollTop = log.scrollHeight;
+  $("#log-count").textContent = `(${log.children.length})`;
+}
+
+function logHttpError(error) {
+  logEntry("error", `HTTP ${error.code || "—"} ${error.request}`, error.body);
+}
+
+// ---------------------------------------------------------------- instruments and orders
+
+async function loadInstruments() {
+  const instruments = await api("GET", "/instruments");
+  fillPairs(instruments);
+}
+
+function fillPairs(instruments) {
+  state.instruments = new Map(instruments.map((instrument) => [instrument.symbol, instrument]));
+  const select = $("#order-form select[name=pair]");
+  const options = instruments.map((instrument) => el("option", { value: instrument.symbol }, instrument.symbol));
+  select.replaceChildren(...(options.length ? options : [el("option", { value: "" }, "log in first")]));
+  select.disabled = !options.length;
+  showInstrumentRules();
+}
+
+function showInstrumentRules() {
+  const instrument = state.instruments.get($("#order-form select[name=pair]").value);
+  if (!instrument) {
+    $("#instrument-rules").textContent = "";
+    return;
+  }
+  const { symbol, tickSize, lotSize, minAmount } = instrument;
+  $("#instrument-rules").textContent = `${symbol}: price tick ${tickSize}, amount lot ${lotSize}, minimum ${minAmount}.`;
+}
+
+async function loadOrders() {
+  if (!state.accessToken) return;
+  const status = $("#status-filter").value;
+  const query = new URLSearchParams({ page: "1", page_size: String(ORDERS_PAGE_SIZE) });
+  if (status) query.set("status", status);
+  try {
+    const { data, response } = await request("GET", `/orders?${query}`);
+    const pagination = JSON.parse(response.headers.get("X-Pagination") || "{}");
+    renderOrders(data, pagination.total ?? data.length);
+    $("#orders-notice").replaceChildren();
+  } catch (error) {
+    showError("#orders-notice", error);
+  }
+}
+
+function renderOrders(orders, total) {
+  const rows = orders.map(orderRow);
+  const emptyText = state.user ? "No orders yet." : "No orders loaded.";
+  const empty = el("tr", { class: "empty" }, el("td", { colspan: "10" }, emptyText));
+  $("#orders-table tbody").replaceChildren(...(rows.length ? rows : [empty]));
+  $("#orders-count").textContent = state.user ? `(${orders.length} of ${total})` : "";
+}
+
+function orderRow(order) {
+  const selected = order.orderId === state.selectedOrderId;
+  return el(
+    "tr",
+    {
+      class: selected ? "selected" : "",
+      dataset: { orderId: order.orderId },
+      title: order.orderId,
+      onclick: () => selectOrder(order.orderId),
+    },
+    el("td", {}, timeOf(order.createdAt)),
+    el("td", {}, order.pair),
+    el("td", { class: `side ${order.side}` }, order.side),
+    el("td", { class: "num" }, order.amount),
+    el("td", { class: "num" }, order.price ?? "—"),
+    el("td", { class: "num" }, order.filledAmount),
+    el("td", { class: "num" }, order.remainingAmount),
+    el("td", { class: "num" }, order.averagePrice ?? "—"),
+    el("td", {}, statusBadge(order.status)),
+    el("td", { class: "muted" }, order.clientOrderId ?? ""),
+  );
+}
+
+function statusBadge(status) {
+  return el("span", { class: `status ${status}` }, status);
+}
+
+async function selectOrder(orderId) {
+  state.selectedOrderId = orderId;
+  for (const row of document.querySelectorAll("#orders-table tbody tr")) {
+    row.classList.toggle("selected", row.dataset.orderId === orderId);
+  }
+  $("#selected-notice").replaceChildren();
+  await loadSelected();
+}
+
+async function loadSelected() {
+  if (!state.selectedOrderId) return renderSelected(null);
+  try {
+    renderSelected(await api("GET", `/orders/${state.selectedOrderId}`));
+  } catch (error) {
+    showError("#selected-notice", error);
+  }
+}
+
+function renderSelected(order) {
+  const tradesTable = $("#trades-table");
+  const form = $("#trade-form");
+  form.querySelector("button[type=submit]").disabled = !order;
+  $("#cancel-order").disabled = !order;
+  if (!order) {
+    $("#selected-summary").replaceChildren("Click an order in the table.");
+    tradesTable.hidden = true;
+    return;
+  }
+  $("#selected-summary").replaceChildren(orderSummary(order));
+  tradesTable.querySelector("tbody").replaceChildren(...order.trades.map(tradeRow));
+  tradesTable.hidden = order.trades.length === 0;
+  // Suggest the limit price for the next execution; keep anything the user already typed.
+  const priceInput = form.elements.executedPrice;
+  if (priceInput.dataset.orderId !== order.orderId) {
+    priceInput.value = order.price ?? "";
+    priceInput.dataset.orderId = order.orderId;
+  }
+  form.elements.executedAmount.placeholder = order.remainingAmount;
+}
+
+function orderSummary(order) {
+  const open = OPEN_STATUSES.has(order.status);
+  return el(
+    "dl",
+    { class: "summary" },
+    el("dt", {}, "Order"),
+    el("dd", {}, el("code", {}, order.orderId)),
+    el("dt", {}, "Limit"),
+    el("dd", {}, `${order.side} ${order.amount} ${order.pair} @ ${order.price ?? "market"}`),
+    el("dt", {}, "Status"),
+    el("dd", {}, statusBadge(order.status), open ? "" : el("span", { class: "muted" }, " closed: trades and cancel are refused")),
+    el("dt", {}, "Filled"),
+    el("dd", {}, `${order.filledAmount} filled, ${order.remainingAmount} left, average ${order.averagePrice ?? "—"}`),
+  );
+}
+
+function tradeRow(trade) {
+  return el(
+    "tr",
+    { title: trade.tradeId },
+    el("td", {}, timeOf(trade.executedAt)),
+    el("td", { class: "num" }, trade.executedAmount),
+    el("td", { class: "num" }, trade.executedPrice),
+  );
+}
+
+// ---------------------------------------------------------------- actions
+
+async function createOrder(form) {
+  const { pair, side, type, amount, price, clientOrderId } = formValues(form);
+  const body = { pair, side, type, amount, price };
+  if (clientOrderId) body.clientOrderId = clientOrderId;
+  const { data: order, response } = await request("POST", "/orders", { body });
+  const how = response.status === 200 ? "already existed for this clientOrderId (200)" : "created (201)";
+  const what = `${order.side} ${order.amount} ${order.pair} @ ${order.price}`;
+  showNotice("#order-notice", `Order ${shortId(order.orderId)} ${how}: ${what}.`);
+  await loadOrders();
+  await selectOrder(order.orderId);
+}
+
+async function addTrade(form) {
+  const { executedAmount, executedPrice } = formValues(form);
+  const body = { executedAmount, executedPrice };
+  const { order, trade } = await api("POST", `/orders/${state.selectedOrderId}/trades`, { body });
+  form.elements.executedAmount.value = "";
+  const recorded = `${trade.executedAmount} @ ${trade.executedPrice}`;
+  showNotice("#selected-notice", `Trade ${recorded} recorded; order is ${order.status}.`);
+  renderSelected(order);
+}
+
+async function cancelSelected() {
+  const order = await api("PATCH", `/orders/${state.selectedOrderId}/status`, { body: { status: "CANCELLED" } });
+  showNotice("#selected-notice", `Order ${shortId(order.orderId)} is ${order.status}.`);
+  renderSelected(order);
+}
+
+/** Run an action from a button or form, showing its API error next to it instead of losing it. */
+function guarded(noticeSelector, action) {
+  return async (event) => {
+    event.preventDefault();
+    const control = event.submitter || event.currentTarget;
+    control.disabled = true;
+    try {
+      await action(event);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      showError(noticeSelector, error);
+    } finally {
+      control.disabled = false;
+    }
+  };
+}
+
+function credentials() {
+  const { username, password } = formValues($("#auth-form"));
+  return [username, password];
+}
+
+function bindControls() {
+  $("#auth-form").addEventListener("submit", guarded("#account-notice", async () => {
+    await logIn(...credentials());
+    showNotice("#account-notice", "Logged in.");
+  }));
+  $("#register").addEventListener("click", guarded("#account-notice", () => register(...credentials())));
+  $("#logout").addEventListener("click", logOut);
+  $("#socket-connect").addEventListener("click", connectSocket);
+  $("#socket-disconnect").addEventListener("click", () => {
+    disconnectSocket();
+    setSocketState("disconnected", "Disconnected by you.");
+  });
+  $("#order-form select[name=pair]").addEventListener("change", showInstrumentRules);
+  $("#order-form").addEventListener("submit", guarded("#order-notice", (event) => createOrder(event.currentTarget)));
+  $("#trade-form").addEventListener("submit", guarded("#selected-notice", (event) => addTrade(event.currentTarget)));
+  $("#cancel-order").addEventListener("click", guarded("#selected-notice", cancelSelected));
+  $("#status-filter").addEventListener("change", loadOrders);
+  $("#refresh-orders").addEventListener("click", loadOrders);
+  $("#clear-log").addEventListener("click", () => {
+    $("#log").replaceChildren();
+    $("#log-count").textContent = "";
+  });
+}
+
+bindControls();
+restoreSession();
