@@ -152,17 +152,62 @@ def other_user(make_user):
     return make_user("bob")
 
 
+ORDER_DEFAULTS = {"pair": "EUR/USD", "side": "BUY", "type": "LIMIT", "amount": "1000", "price": "1.10000"}
+
+
 @pytest.fixture
-def place_order(client):
+def post_order(client):
+    """POST /orders as `user` with ORDER_DEFAULTS overridden by `fields`; returns the raw response.
+    A field given as None is left out of the body."""
+
+    def post(user, **fields):
+        body = {key: value for key, value in {**ORDER_DEFAULTS, **fields}.items() if value is not None}
+        return client.post("/orders", json=body, headers=user.headers)
+
+    return post
+
+
+@pytest.fixture
+def place_order(post_order):
     """POST /orders as `user`, asserting success; returns the order JSON."""
 
     def place(user, **fields):
-        body = {"pair": "EUR/USD", "side": "BUY", "type": "LIMIT", "amount": "1000", "price": "1.10000", **fields}
-        response = client.post("/orders", json=body, headers=user.headers)
+        response = post_order(user, **fields)
         assert response.status_code == 201, response.get_json()
         return response.get_json()
 
     return place
+
+
+@pytest.fixture
+def post_trade(client):
+    """POST an execution report for `order` (its JSON or its id) as `user`; returns the raw response."""
+
+    def post(user, order, executed_amount, executed_price):
+        order_id = order["orderId"] if isinstance(order, dict) else order
+        body = {"executedAmount": executed_amount, "executedPrice": executed_price}
+        return client.post(f"/orders/{order_id}/trades", json=body, headers=user.headers)
+
+    return post
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """Another app on this test's database with settings overridden, e.g.
+    make_app(JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=5)) or an unreachable SQLALCHEMY_DATABASE_URI.
+    Socket.IO is a module-level extension: it follows the app built last."""
+    built = []
+
+    def make(**overrides):
+        new_app = create_app(app_config(database_url, tmp_path / f"instance-{len(built) + 1}", **overrides))
+        built.append(new_app)
+        return new_app
+
+    yield make
+    for built_app in built:
+        with built_app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from ..domain.decimals import fixed, places, trimmed
+from ..domain.decimals import fixed, places, plain, trimmed
 from ..extensions import db
 
 BEARER_AUTH = [{"bearerAuth": []}]
@@ -75,7 +75,7 @@ class PlainDecimal(ma.fields.Field):
         super().__init__(dump_only=True, **kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else f"{value.normalize():f}"
+        return None if value is None else plain(value)
 
 
 class SelectPage(Page):

@@ -8,6 +8,11 @@ MAX_FRACTION_DIGITS = 18
 UPPER_BOUND = Decimal(10) ** MAX_INTEGER_DIGITS
 
 
+def plain(value):
+    """Text without exponent or trailing zeros: 0.00001, 1, 65000."""
+    return f"{value.normalize():f}"
+
+
 def places(step):
     """Decimal places a step such as 0.00001 (5) or 1 (0) is quoted in."""
     return max(0, -step.normalize().as_tuple().exponent)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from .decimals import UPPER_BOUND, plain
 from .enums import OrderStatus, Side
 from .errors import Conflict, InvalidInput, Overfill
 
@@ -33,9 +34,15 @@ def apply_fill(*, side, status, amount, filled_amount, filled_quote, limit_price
             f"Executed amount {fill_amount} exceeds the remaining amount {remaining}.", field="executedAmount"
         )
     new_filled = filled_amount + fill_amount
+    new_quote = filled_quote + fill_amount * fill_price
+    if new_quote >= UPPER_BOUND:
+        # A SELL may fill above its limit, so its value can outgrow what the order was checked for.
+        raise InvalidInput(
+            f"The order's filled value (amount x price) would reach {plain(UPPER_BOUND)}.", field="executedPrice"
+        )
     return FillResult(
         filled_amount=new_filled,
-        filled_quote=filled_quote + fill_amount * fill_price,
+        filled_quote=new_quote,
         status=OrderStatus.FILLED if new_filled == amount else OrderStatus.PARTIALLY_FILLED,
     )
 

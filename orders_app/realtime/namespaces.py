@@ -31,7 +31,10 @@ def _authenticated_user_id(auth):
         raise ConnectionRefusedError("Invalid or expired token.") from None
     if claims.get("type") != "access":
         raise ConnectionRefusedError("An access token is required, not a refresh token.")
-    user = find_user(UUID(claims["sub"]))
+    try:
+        user = find_user(UUID(claims["sub"]))
+    except (KeyError, TypeError, ValueError):
+        user = None
     if user is None:
         raise ConnectionRefusedError("The token's user no longer exists.")
     return user.id

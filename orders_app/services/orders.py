@@ -24,6 +24,8 @@ def place_order(*, user_id, pair, side, type, amount, price=None, client_order_i
             spec = get_instrument(pair).spec
             amount = spec.checked_amount(amount)
             price = spec.checked_price(price) if type is OrderType.LIMIT else None
+            if price is not None:
+                spec.checked_notional(amount, price)
             if client_order_id is not None:
                 existing = _find_by_client_order_id(user_id, client_order_id)
                 if existing is not None:

@@ -2,7 +2,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 USERNAME_RULE = validate.Regexp(
-    r"^[A-Za-z0-9_.-]{3,32}$", error="Must be 3 to 32 characters of letters, digits, '_', '.' or '-'."
+    r"^[A-Za-z0-9_.-]{3,32}\Z", error="Must be 3 to 32 characters of letters, digits, '_', '.' or '-'."
 )
 
 

@@ -5,7 +5,7 @@ from ...domain.enums import OrderStatus, OrderType, Side
 from ..common import DecimalInput, InstrumentDecimal
 
 CLIENT_ORDER_ID_RULE = validate.Regexp(
-    r"^[A-Za-z0-9._:/-]{1,64}$", error="Must be 1 to 64 characters of letters, digits, '.', '_', ':', '/' or '-'."
+    r"^[A-Za-z0-9._:/-]{1,64}\Z", error="Must be 1 to 64 characters of letters, digits, '.', '_', ':', '/' or '-'."
 )
 # Average prices are shown to this many places beyond the tick, so a weighted mean is not rounded onto the grid.
 AVERAGE_PRICE_EXTRA_PLACES = 8
