@@ -120,3 +120,12 @@ def test_large_price_on_a_fine_non_decimal_tick_is_checked_exactly():
     assert fine_tick.checked_price(Decimal("1E+19")) == Decimal("10000000000000000000.0000000000")
     with pytest.raises(InvalidInput):
         fine_tick.checked_price(Decimal("10000000000000000000.0000000001"))
+
+def test_order_value_below_the_bound_is_returned_exactly():
+    assert EUR_USD.checked_notional(Decimal("1000"), Decimal("1.10000")) == Decimal("1100.00000")
+
+
+def test_order_value_reaching_the_bound_is_invalid():
+    with pytest.raises(InvalidInput) as refused:
+        EUR_USD.checked_notional(Decimal("99999999999999999999"), Decimal("1.10000"))
+    assert refused.value.field == "amount"

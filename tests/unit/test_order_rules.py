@@ -177,3 +177,10 @@ def test_overfill_is_distinct_from_invalid_input():
     """They answer different statuses (400 and 422), so neither may be a subclass of the other."""
     assert not issubclass(Overfill, InvalidInput)
     assert not issubclass(InvalidInput, Overfill)
+
+
+def test_sell_fill_far_above_limit_whose_value_would_reach_the_bound_is_refused():
+    with pytest.raises(InvalidInput) as refused:
+        fill(side=Side.SELL, amount="90000000000000000000", limit="1.00000",
+             fill_amount="90000000000000000000", fill_price="2.00000")
+    assert refused.value.field == "executedPrice"
