@@ -4,6 +4,7 @@
 """
 
 import os
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -226,3 +227,20 @@ def socket_client(app, client):
     for sio in opened:
         if sio.is_connected(ORDERS_NAMESPACE):
             sio.disconnect(namespace=ORDERS_NAMESPACE)
+
+
+class UtcTimestamp:
+    """Equal to any UTC ISO-8601 timestamp, so a whole payload can be compared in one assertion."""
+
+    PATTERN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)")
+
+    def __eq__(self, other):
+        return isinstance(other, str) and self.PATTERN.fullmatch(other) is not None
+
+    def __repr__(self):
+        return "<UTC ISO-8601 timestamp>"
+
+
+@pytest.fixture
+def utc_timestamp():
+    return UtcTimestamp()
