@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-postgresql db clean
+.PHONY: install run test bench db clean
 
 # Python packages from requirements.txt; the browser's Socket.IO client from the npm lockfile.
 $(STAMP): requirements.txt orders_app/web/package.json orders_app/web/package-lock.json
@@ -39,6 +39,12 @@ test: install
 	else \
 		echo "== TEST_DATABASE_URL is not set: PostgreSQL run skipped"; \
 	fi
+
+# Figures, not pass/fail: the engine in-process, then HTTP against real servers (SQLite, and
+# PostgreSQL when TEST_DATABASE_URL is set).
+bench: install
+	$(PY) bench/engine_bench.py
+	$(PY) bench/http_bench.py
 
 clean:
 	rm -rf $(VENV) orders_app/web/node_modules .pytest_cache

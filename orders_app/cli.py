@@ -19,13 +19,18 @@ from .services import accounts, instruments, orders
 DEMO_USERS = ("alice", "bob")
 DEMO_CREDENTIALS_FILE = "demo-credentials.json"
 
-# (user, clientOrderId, pair, side, amount, price, fills as (amount, price), cancel afterwards)
+# Placed in this order, so they also match each other: bob's last EUR/USD SELL crosses alice's BUY.
+# (user, clientOrderId, pair, side, amount, price, execution reports as (amount, price), cancel afterwards)
 DEMO_ORDERS = (
     ("alice", "seed-alice-eurusd", "EUR/USD", Side.BUY, "1000", "1.10000", [("250", "1.10000"), ("500", "1.09990")], False),
     ("alice", "seed-alice-gbpusd", "GBP/USD", Side.SELL, "500", "1.25000", [("500", "1.25010")], False),
     ("alice", "seed-alice-usdjpy", "USD/JPY", Side.BUY, "2000", "150.000", [], False),
+    ("alice", "seed-alice-eurusd-bid", "EUR/USD", Side.BUY, "400", "1.09980", [], False),
     ("bob", "seed-bob-btcusd", "BTC/USD", Side.SELL, "0.5000", "65000.00", [("0.2000", "65000.00")], False),
     ("bob", "seed-bob-eurusd", "EUR/USD", Side.BUY, "300", "1.09000", [], True),
+    ("bob", "seed-bob-eurusd-ask-1", "EUR/USD", Side.SELL, "500", "1.10020", [], False),
+    ("bob", "seed-bob-eurusd-ask-2", "EUR/USD", Side.SELL, "800", "1.10050", [], False),
+    ("bob", "seed-bob-eurusd-cross", "EUR/USD", Side.SELL, "200", "1.10000", [], False),
 )
 
 

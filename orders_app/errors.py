@@ -8,7 +8,7 @@ trace or SQL ever reaches a client.
 import logging
 
 import flask_smorest
-from flask import jsonify
+from flask import jsonify, request
 from werkzeug.http import HTTP_STATUS_CODES
 
 from .domain.errors import AuthenticationFailed, Conflict, DomainError, InvalidInput, NotFound, Overfill
@@ -60,7 +60,9 @@ def _default_message(error, payload):
 
 def handle_domain_error(error):
     code = next(status for cls, status in DOMAIN_STATUS.items() if isinstance(error, cls))
-    errors = {"json": {error.field: [error.message]}} if error.field else None
+    # The input at fault came from the query string of a GET, otherwise from the JSON body.
+    location = "query" if request.method == "GET" else "json"
+    errors = {location: {error.field: [error.message]}} if error.field else None
     headers = {"WWW-Authenticate": "Bearer"} if code == 401 else {}
     return jsonify(error_payload(code, error.message, errors)), code, headers
 

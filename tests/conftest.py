@@ -244,3 +244,50 @@ class UtcTimestamp:
 @pytest.fixture
 def utc_timestamp():
     return UtcTimestamp()
+
+
+@pytest.fixture(autouse=True)
+def fresh_books(request):
+    """Start every test with empty order books. The instruments rows outlive a test on
+    PostgreSQL (only the data tables are emptied), and the process keeps a book per pair
+    keyed by the pair's sequence, so both would otherwise carry one test's book into the next."""
+    from orders_app.services.books import registry
+
+    registry.clear()
+    if "database_url" in request.fixturenames and request.getfixturevalue("db_kind") == "postgresql":
+        engine = create_engine(request.getfixturevalue("database_url"))
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE instruments SET sequence = 0, last_trade_price = NULL"))
+        engine.dispose()
+
+
+@pytest.fixture
+def order_book(client):
+    """order_book(pair="EUR/USD", **query) -> GET /orderbook as the public sees it (no token), asserting 200."""
+
+    def fetch(pair="EUR/USD", **query):
+        response = client.get("/orderbook", query_string={"pair": pair, **query})
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    return fetch
+
+
+@pytest.fixture
+def book_levels(order_book):
+    """book_levels(pair="EUR/USD") -> (bids, asks), every level as (price, amount, orderCount), best first."""
+
+    def as_tuples(levels):
+        return [(level["price"], level["amount"], level["orderCount"]) for level in levels]
+
+    def read(pair="EUR/USD"):
+        book = order_book(pair, depth=100)
+        return as_tuples(book["bids"]), as_tuples(book["asks"])
+
+    return read
+
+
+@pytest.fixture
+def carol(make_user):
+    """A third user, for a book with more than two owners in it."""
+    return make_user("carol")

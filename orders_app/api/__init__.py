@@ -1,8 +1,8 @@
 """HTTP API: one package per resource, each with resources.py (views) and schemas.py."""
 
-from . import auth, health, instruments, orders
+from . import auth, health, instruments, market, orders
 
-RESOURCES = (health, auth, instruments, orders)
+RESOURCES = (health, auth, instruments, orders, market)
 
 
 def register_blueprints(api):

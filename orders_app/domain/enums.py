@@ -26,3 +26,21 @@ class OrderStatus(str, Enum):
 
 
 OPEN_STATUSES = frozenset({OrderStatus.PENDING, OrderStatus.PARTIALLY_FILLED})
+
+
+class TimeInForce(str, Enum):
+    GTC = "GTC"  # good till cancelled: the remainder rests in the book
+    IOC = "IOC"  # immediate or cancel: the remainder expires
+    FOK = "FOK"  # fill or kill: fills completely at once, or expires with no trades
+
+
+class SelfTradePrevention(str, Enum):
+    EXPIRE_MAKER = "EXPIRE_MAKER"  # cancel the resting order of the same user and keep matching
+    EXPIRE_TAKER = "EXPIRE_TAKER"  # expire the incoming order's remainder
+    EXPIRE_BOTH = "EXPIRE_BOTH"  # both
+
+
+class Liquidity(str, Enum):
+    MAKER = "MAKER"
+    TAKER = "TAKER"
+    EXTERNAL = "EXTERNAL"  # an execution report from outside the book

@@ -1,4 +1,4 @@
-from sqlalchemy import String
+from sqlalchemy import BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..domain.instruments import InstrumentSpec
@@ -15,6 +15,9 @@ class Instrument(db.Model):
     tick_size = mapped_column(ExactDecimal, nullable=False)
     lot_size = mapped_column(ExactDecimal, nullable=False)
     min_amount = mapped_column(ExactDecimal, nullable=False)
+    # The pair's book state. This row is also the per-pair lock every change to the book takes.
+    sequence: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0, server_default="0")
+    last_trade_price = mapped_column(ExactDecimal)
 
     @property
     def spec(self):

@@ -4,7 +4,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..domain.enums import OrderStatus, OrderType, Side
+from ..domain.enums import Liquidity, OrderStatus, OrderType, SelfTradePrevention, Side, TimeInForce
 from ..domain.orders import average_price
 from ..extensions import db
 from .types import ExactDecimal, UTCDateTime, utcnow
@@ -20,6 +20,7 @@ class Order(db.Model):
     __table_args__ = (
         UniqueConstraint("user_id", "client_order_id", name="uq_orders_user_client_order_id"),
         Index("ix_orders_user_created", "user_id", "created_at"),
+        Index("ix_orders_pair_status", "pair", "status"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -34,6 +35,16 @@ class Order(db.Model):
     # Sum of amount x price over the fills: the average price is derived from it exactly.
     filled_quote = mapped_column(ExactDecimal, nullable=False, default=Decimal(0))
     status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus), default=OrderStatus.PENDING)
+    time_in_force: Mapped[TimeInForce] = mapped_column(
+        _enum(TimeInForce), default=TimeInForce.GTC, server_default=TimeInForce.GTC.value
+    )
+    self_trade_prevention: Mapped[SelfTradePrevention] = mapped_column(
+        _enum(SelfTradePrevention),
+        default=SelfTradePrevention.EXPIRE_MAKER,
+        server_default=SelfTradePrevention.EXPIRE_MAKER.value,
+    )
+    # The pair's sequence when the order last joined the back of its price level: time priority.
+    priority: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
@@ -49,7 +60,13 @@ class Order(db.Model):
 
     @property
     def trades(self):
+        """The trades that filled this order, oldest first (append here to record a fill)."""
         return self.buy_trades if self.side is Side.BUY else self.sell_trades
+
+    @property
+    def fills(self):
+        """Its trades as this order saw them: side, liquidity and counter order."""
+        return [Fill(trade, self) for trade in self.trades]
 
     @property
     def remaining_amount(self):
@@ -64,6 +81,7 @@ class Trade(db.Model):
     __tablename__ = "trades"
     __table_args__ = (
         CheckConstraint("buy_order_id IS NOT NULL OR sell_order_id IS NOT NULL", name="ck_trades_has_order"),
+        Index("ix_trades_pair_seq", "pair", "seq"),
     )
 
     # The integer key orders trades exactly as they were recorded; `id` is the public identifier.
@@ -74,8 +92,39 @@ class Trade(db.Model):
     price = mapped_column(ExactDecimal, nullable=False)
     buy_order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"), index=True)
     sell_order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    # Set for trades the book matched; None for execution reports from outside.
+    taker_side: Mapped[Side | None] = mapped_column(_enum(Side))
+    # The pair's book sequence right after this trade, so a market-data client can spot gaps.
+    sequence: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     executed_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     instrument = relationship("Instrument")
     buy_order = relationship("Order", foreign_keys=[buy_order_id], back_populates="buy_trades")
     sell_order = relationship("Order", foreign_keys=[sell_order_id], back_populates="sell_trades")
+
+
+class Fill:
+    """A trade seen from one of its orders."""
+
+    __slots__ = ("trade", "order")
+
+    def __init__(self, trade, order):
+        self.trade = trade
+        self.order = order
+
+    def __getattr__(self, name):
+        return getattr(self.trade, name)
+
+    @property
+    def side(self):
+        return self.order.side
+
+    @property
+    def liquidity(self):
+        if self.trade.taker_side is None:
+            return Liquidity.EXTERNAL
+        return Liquidity.TAKER if self.trade.taker_side is self.order.side else Liquidity.MAKER
+
+    @property
+    def counter_order_id(self):
+        return self.trade.sell_order_id if self.order.side is Side.BUY else self.trade.buy_order_id

@@ -1,50 +1,77 @@
 """The events a committed change produces, built inside the transaction and published after it.
 
-Each payload's `event` field equals the Socket.IO event name it is sent under.
+Each payload's `event` field equals the Socket.IO event name it is sent under. Private events
+go to the owner's room in /orders; market events go to the pair's room in /market.
 """
 
 from dataclasses import dataclass
-from uuid import UUID
 
+from ..api.market.schemas import PublicTradeSchema
 from ..api.orders.schemas import OrderSchema, TradeSchema
 from ..domain.decimals import fixed
+from ..models import Fill
+from .rooms import MARKET_NAMESPACE, ORDERS_NAMESPACE, market_room, user_room
 
 ORDER_CREATED = "ORDER_CREATED"
+ORDER_UPDATED = "ORDER_UPDATED"
 TRADE_ADDED = "TRADE_ADDED"
 ORDER_STATUS_CHANGED = "ORDER_STATUS_CHANGED"
+TRADE = "TRADE"
+BOOK_SNAPSHOT = "BOOK_SNAPSHOT"
 
 _order_schema = OrderSchema()
 _trade_schema = TradeSchema()
+_public_trade_schema = PublicTradeSchema()
 
 
 @dataclass(frozen=True)
 class Event:
-    user_id: UUID
+    namespace: str
+    room: str
     name: str
     payload: dict
 
 
-def _event(subject, name, at, **fields):
+def _order_event(subject, name, at, **fields):
     payload = {"event": name, "orderId": str(subject.id), **fields, "timestamp": at.isoformat()}
-    return Event(user_id=subject.user_id, name=name, payload=payload)
+    return Event(ORDERS_NAMESPACE, user_room(subject.user_id), name, payload)
+
+
+def _amount(order, value):
+    return fixed(value, order.instrument.spec.amount_places)
 
 
 def order_created(order, *, at):
-    return _event(order, ORDER_CREATED, at, order=_order_schema.dump(order))
+    return _order_event(order, ORDER_CREATED, at, order=_order_schema.dump(order))
+
+
+def order_updated(order, *, at):
+    return _order_event(
+        order,
+        ORDER_UPDATED,
+        at,
+        price=fixed(order.price, order.instrument.spec.price_places),
+        amount=_amount(order, order.amount),
+        remainingAmount=_amount(order, order.remaining_amount),
+    )
 
 
 def trade_added(order, trade, *, at):
-    amount_places = order.instrument.spec.amount_places
-    return _event(
+    return _order_event(
         order,
         TRADE_ADDED,
         at,
-        trade=_trade_schema.dump(trade),
+        trade=_trade_schema.dump(Fill(trade, order)),
         newStatus=order.status.value,
-        filledAmount=fixed(order.filled_amount, amount_places),
-        remainingAmount=fixed(order.remaining_amount, amount_places),
+        filledAmount=_amount(order, order.filled_amount),
+        remainingAmount=_amount(order, order.remaining_amount),
     )
 
 
 def order_status_changed(order, old_status, *, at):
-    return _event(order, ORDER_STATUS_CHANGED, at, oldStatus=old_status.value, newStatus=order.status.value)
+    return _order_event(order, ORDER_STATUS_CHANGED, at, oldStatus=old_status.value, newStatus=order.status.value)
+
+
+def market_trade(trade, *, at):
+    payload = {"event": TRADE, **_public_trade_schema.dump(trade), "timestamp": at.isoformat()}
+    return Event(MARKET_NAMESPACE, market_room(trade.pair), TRADE, payload)

@@ -3,24 +3,31 @@
 import logging
 
 from ..extensions import socketio
-
-ORDERS_NAMESPACE = "/orders"
+from .rooms import ORDERS_NAMESPACE, user_room  # noqa: F401  (re-exported for callers and tests)
 
 log = logging.getLogger(__name__)
 
 
-def user_room(user_id):
-    return f"user:{user_id}"
-
-
 def publish(events):
-    """Send each event to its owner's room, in order.
+    """Send each event to its room, in order.
 
     The change is already committed, so a failure to deliver (a message queue that is
     down) is logged rather than turned into an error for a request that succeeded.
     """
     for event in events:
         try:
-            socketio.emit(event.name, event.payload, namespace=ORDERS_NAMESPACE, to=user_room(event.user_id))
+            socketio.emit(event.name, event.payload, namespace=event.namespace, to=event.room)
         except Exception:
-            log.exception("Could not publish %s for user %s", event.name, event.user_id)
+            log.exception("Could not publish %s to %s", event.name, event.room)
+
+
+def publish_locally(name, payload, *, namespace, room):
+    """Emit to this process's clients only, bypassing the message queue.
+
+    For data every process computes for its own subscribers (book snapshots), which would
+    otherwise reach each client once per process.
+    """
+    try:
+        socketio.emit(name, payload, namespace=namespace, to=room, ignore_queue=True)
+    except Exception:
+        log.exception("Could not publish %s to %s", name, room)

@@ -1,35 +1,56 @@
-"""Order use cases: place, cancel, record an execution report, read."""
+"""Order use cases: place (and match), amend, cancel, record an execution report, read.
+
+Every change to a pair's book runs under that pair's lock (services/books.py) and in one
+transaction with the trades and order updates it causes; events go out after the commit.
+"""
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..domain import orders as rules
-from ..domain.enums import OrderStatus, OrderType
-from ..domain.errors import Conflict, NotFound
+from ..domain.enums import OrderStatus, OrderType, SelfTradePrevention, Side, TimeInForce
+from ..domain.errors import Conflict, InvalidInput, NotFound
+from ..engine import Taker, TakerOutcome
 from ..extensions import db
 from ..models import Order, Trade
 from ..realtime import events
-from .instruments import get_instrument
+from . import books
 from .unit_of_work import unit_of_work
 
 
-def place_order(*, user_id, pair, side, type, amount, price=None, client_order_id=None):
-    """Validate and store a new order. Returns (order, created).
+def place_order(
+    *,
+    user_id,
+    pair,
+    side,
+    type,
+    amount,
+    price=None,
+    time_in_force=TimeInForce.GTC,
+    self_trade_prevention=SelfTradePrevention.EXPIRE_MAKER,
+    client_order_id=None,
+):
+    """Validate, store and match a new order. Returns (order, created).
 
     A clientOrderId the user has already used returns that order with created=False,
     provided the request is the same one; a different request under the same id is a Conflict.
     """
+    if type is OrderType.MARKET:
+        time_in_force = TimeInForce.IOC  # a market order never rests
     try:
         with unit_of_work() as uow:
-            spec = get_instrument(pair).spec
+            instrument = _lock_instrument(uow.session, pair)
+            spec = instrument.spec
             amount = spec.checked_amount(amount)
-            price = spec.checked_price(price) if type is OrderType.LIMIT else None
-            if price is not None:
+            if type is OrderType.LIMIT:
+                price = spec.checked_price(price)
                 spec.checked_notional(amount, price)
+            request = (pair, side, type, amount, price, time_in_force, self_trade_prevention)
             if client_order_id is not None:
                 existing = _find_by_client_order_id(user_id, client_order_id)
                 if existing is not None:
-                    return _same_request_or_conflict(existing, pair, side, type, amount, price), False
+                    return _same_request_or_conflict(existing, request), False
+            book = books.checkout(uow, instrument)
             order = Order(
                 user_id=user_id,
                 client_order_id=client_order_id,
@@ -38,6 +59,8 @@ def place_order(*, user_id, pair, side, type, amount, price=None, client_order_i
                 type=type,
                 amount=amount,
                 price=price,
+                time_in_force=time_in_force,
+                self_trade_prevention=self_trade_prevention,
                 status=OrderStatus.PENDING,
                 created_at=uow.now,
                 updated_at=uow.now,
@@ -45,55 +68,79 @@ def place_order(*, user_id, pair, side, type, amount, price=None, client_order_i
             uow.session.add(order)
             uow.session.flush()
             uow.events.append(events.order_created(order, at=uow.now))
+            _match(uow, instrument, book, order, amount)
     except IntegrityError:
         # Two requests with the same clientOrderId raced; the unique index kept the first.
         existing = client_order_id and _find_by_client_order_id(user_id, client_order_id)
         if not existing:
             raise
-        return _same_request_or_conflict(existing, pair, side, type, amount, price), False
+        return _same_request_or_conflict(existing, request), False
     return order, True
+
+
+def amend_order(*, user_id, order_id, price=None, amount=None):
+    """Change an open LIMIT order's price and/or amount.
+
+    Reducing the amount keeps the order's place in the queue; a new price or a larger amount
+    sends it to the back of its (new) level, where it may match at once.
+    """
+    with unit_of_work() as uow:
+        instrument, order = _lock_user_order(uow.session, user_id, order_id)
+        rules.ensure_open(order.status, action="be amended")
+        if order.type is not OrderType.LIMIT:
+            raise Conflict("Only LIMIT orders can be amended.")
+        spec = instrument.spec
+        new_price = order.price if price is None else spec.checked_price(price)
+        new_amount = order.amount if amount is None else spec.checked_amount(amount)
+        if new_amount < order.filled_amount:
+            raise Conflict(
+                f"Amount {new_amount} is below what is already filled ({order.filled_amount}).", field="amount"
+            )
+        spec.checked_notional(new_amount, new_price)
+        if (new_price, new_amount) == (order.price, order.amount):
+            return order
+        keeps_priority = new_price == order.price and new_amount < order.amount
+        book = books.checkout(uow, instrument)
+        order.price, order.amount, order.updated_at = new_price, new_amount, uow.now
+        uow.events.append(events.order_updated(order, at=uow.now))
+        _bump_sequence(instrument)  # the amend is one change to the book, however it is carried out
+        if keeps_priority:
+            book.reduce(order.id, order.remaining_amount)
+            if order.remaining_amount == 0:
+                _set_status(uow, order, OrderStatus.FILLED)
+        else:
+            book.cancel(order.id)
+            _match(uow, instrument, book, order, order.remaining_amount, counts_as_change=False)
+    return order
 
 
 def cancel_order(*, user_id, order_id):
     """Cancel an open order; Conflict once it is filled, cancelled or otherwise closed."""
     with unit_of_work() as uow:
-        order = _lock_order(user_id, order_id)
-        old_status = order.status
-        order.status = rules.cancel(old_status)
-        order.updated_at = uow.now
-        uow.events.append(events.order_status_changed(order, old_status, at=uow.now))
+        instrument, order = _lock_user_order(uow.session, user_id, order_id)
+        new_status = rules.cancel(order.status)
+        book = books.checkout(uow, instrument)
+        if book.cancel(order.id) is not None:
+            _bump_sequence(instrument)
+        _set_status(uow, order, new_status)
     return order
 
 
 def record_execution(*, user_id, order_id, executed_amount, executed_price):
-    """Append an execution report to the order and move its fill and status. Returns (trade, order)."""
+    """Append an execution report to the order, move its fill and status, and take the fill
+    out of the book. Returns (trade, order)."""
     with unit_of_work() as uow:
-        order = _lock_order(user_id, order_id)
+        instrument, order = _lock_user_order(uow.session, user_id, order_id)
         rules.ensure_open(order.status, action="trade")
-        spec = order.instrument.spec
+        spec = instrument.spec
         fill_amount = spec.checked_amount(executed_amount, field="executedAmount", enforce_minimum=False)
         fill_price = spec.checked_price(executed_price, field="executedPrice")
-        result = rules.apply_fill(
-            side=order.side,
-            status=order.status,
-            amount=order.amount,
-            filled_amount=order.filled_amount,
-            filled_quote=order.filled_quote,
-            limit_price=order.price,
-            fill_amount=fill_amount,
-            fill_price=fill_price,
-        )
         trade = Trade(pair=order.pair, amount=fill_amount, price=fill_price, executed_at=uow.now)
-        order.trades.append(trade)
-        old_status = order.status
-        order.filled_amount = result.filled_amount
-        order.filled_quote = result.filled_quote
-        order.status = result.status
-        order.updated_at = uow.now
-        uow.session.flush()
-        uow.events.append(events.trade_added(order, trade, at=uow.now))
-        if order.status is not old_status:
-            uow.events.append(events.order_status_changed(order, old_status, at=uow.now))
+        _record_fill(uow, order, trade)
+        book = books.checkout(uow, instrument)
+        if order.id in book:
+            book.reduce(order.id, order.remaining_amount)
+            _bump_sequence(instrument)
     return trade, order
 
 
@@ -116,18 +163,125 @@ def orders_query(*, user_id, status=None, pair=None, side=None):
     return query.order_by(Order.created_at.desc(), Order.id.desc())
 
 
-def _lock_order(user_id, order_id):
-    """The user's order, locked for the rest of the transaction (row lock on PostgreSQL;
-    SQLite's BEGIN IMMEDIATE already holds the database write lock)."""
-    order = db.session.scalar(
-        select(Order)
-        .where(Order.id == order_id, Order.user_id == user_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+def _match(uow, instrument, book, order, amount, counts_as_change=True):
+    """Run `order` (for `amount`) through the book and write what happened.
+
+    Resting counts as a change to the book unless the caller already counted one (an amend).
+    """
+    result = book.submit(
+        Taker(
+            order_id=order.id,
+            user_id=order.user_id,
+            side=order.side,
+            type=order.type,
+            price=order.price,
+            amount=amount,
+            time_in_force=order.time_in_force,
+            self_trade_prevention=order.self_trade_prevention,
+        )
     )
-    if order is None:
+    maker_ids = {fill.maker_order_id for fill in result.fills} | {m.order_id for m in result.cancelled_makers}
+    makers = _orders_by_id(uow.session, maker_ids)
+    for cancelled in result.cancelled_makers:
+        _bump_sequence(instrument)
+        _set_status(uow, makers[cancelled.order_id], OrderStatus.CANCELLED)
+    for fill in result.fills:
+        _bump_sequence(instrument)
+        trade = Trade(
+            pair=instrument.symbol,
+            amount=fill.amount,
+            price=fill.price,
+            taker_side=fill.taker_side,
+            sequence=instrument.sequence,
+            executed_at=uow.now,
+        )
+        instrument.last_trade_price = fill.price
+        maker = makers[fill.maker_order_id]
+        # Both orders are linked before either owner's event is built, so each sees its counter order.
+        _link(trade, maker)
+        _link(trade, order)
+        _record_fill(uow, maker, trade)
+        _record_fill(uow, order, trade)
+        uow.events.append(events.market_trade(trade, at=uow.now))
+    if result.outcome is TakerOutcome.RESTED:
+        if counts_as_change:
+            _bump_sequence(instrument)
+        order.priority = instrument.sequence
+    elif result.outcome is TakerOutcome.EXPIRED:
+        _set_status(uow, order, OrderStatus.EXPIRED)
+
+
+def _record_fill(uow, order, trade):
+    """Apply a trade to one of its orders: sums, status, and that owner's events."""
+    result = rules.apply_fill(
+        side=order.side,
+        status=order.status,
+        amount=order.amount,
+        filled_amount=order.filled_amount,
+        filled_quote=order.filled_quote,
+        limit_price=order.price,
+        fill_amount=trade.amount,
+        fill_price=trade.price,
+    )
+    _link(trade, order)
+    old_status = order.status
+    order.filled_amount = result.filled_amount
+    order.filled_quote = result.filled_quote
+    order.status = result.status
+    order.updated_at = uow.now
+    uow.session.add(trade)  # linking from the trade's side does not cascade it into the session
+    uow.session.flush()
+    uow.events.append(events.trade_added(order, trade, at=uow.now))
+    _announce_status_change(uow, order, old_status)
+
+
+def _link(trade, order):
+    # Setting the trade's side of the link, not appending to order.trades, spares loading every earlier trade.
+    if order.side is Side.BUY:
+        trade.buy_order = order
+    else:
+        trade.sell_order = order
+
+
+def _set_status(uow, order, status):
+    old_status, order.status, order.updated_at = order.status, status, uow.now
+    _announce_status_change(uow, order, old_status)
+
+
+def _announce_status_change(uow, order, old_status):
+    if order.status is not old_status:
+        uow.events.append(events.order_status_changed(order, old_status, at=uow.now))
+
+
+def _bump_sequence(instrument):
+    """One more change to the pair's book."""
+    instrument.sequence += 1
+
+
+def _lock_instrument(session, pair):
+    instrument = books.lock_pair(session, pair)
+    if instrument is None:
+        raise InvalidInput(f"Unknown pair '{pair}'; GET /instruments lists the tradable pairs.", field="pair")
+    return instrument
+
+
+def _lock_user_order(session, user_id, order_id):
+    """(instrument, order) for the user's order, with the order's pair locked.
+
+    The pair lock covers the order too: every change to an order takes its pair's lock first.
+    """
+    pair = session.scalar(select(Order.pair).where(Order.id == order_id, Order.user_id == user_id))
+    if pair is None:
         raise NotFound(f"Order {order_id} not found.")
-    return order
+    instrument = books.lock_pair(session, pair)
+    order = session.scalar(select(Order).where(Order.id == order_id).execution_options(populate_existing=True))
+    return instrument, order
+
+
+def _orders_by_id(session, order_ids):
+    if not order_ids:
+        return {}
+    return {order.id: order for order in session.scalars(select(Order).where(Order.id.in_(order_ids)))}
 
 
 def _find_by_client_order_id(user_id, client_order_id):
@@ -136,8 +290,17 @@ def _find_by_client_order_id(user_id, client_order_id):
     )
 
 
-def _same_request_or_conflict(existing, pair, side, type, amount, price):
-    if (existing.pair, existing.side, existing.type, existing.amount, existing.price) != (pair, side, type, amount, price):
+def _same_request_or_conflict(existing, request):
+    stored = (
+        existing.pair,
+        existing.side,
+        existing.type,
+        existing.amount,
+        existing.price,
+        existing.time_in_force,
+        existing.self_trade_prevention,
+    )
+    if stored != request:
         raise Conflict(
             f"clientOrderId '{existing.client_order_id}' was already used for a different order.",
             field="clientOrderId",

@@ -23,8 +23,8 @@ def test_unknown_route_is_404_in_the_error_shape(client, user, path):
     [
         ("post", "/instruments"),
         ("delete", "/orders"),
-        ("put", f"/orders/{UNKNOWN_ID}"),
-        ("delete", f"/orders/{UNKNOWN_ID}"),
+        ("patch", f"/orders/{UNKNOWN_ID}"),
+        ("put", f"/orders/{UNKNOWN_ID}/trades"),
         ("get", f"/orders/{UNKNOWN_ID}/status"),
         ("get", "/auth/login"),
         ("post", "/health"),

@@ -43,7 +43,7 @@ def test_new_order_is_201_pending_with_every_field(post_order, user):
 
     assert response.status_code == 201
     order = response.get_json()
-    assert set(order) == ORDER_FIELDS
+    assert set(order) == ORDER_FIELDS | {"timeInForce", "selfTradePrevention"}
     assert_uuid(order["orderId"])
     assert {key: value for key, value in order.items() if key not in {"orderId", "createdAt", "updatedAt"}} == {
         "clientOrderId": "my-order-1",
@@ -56,6 +56,8 @@ def test_new_order_is_201_pending_with_every_field(post_order, user):
         "remainingAmount": "1000",
         "averagePrice": None,
         "status": "PENDING",
+        "timeInForce": "GTC",
+        "selfTradePrevention": "EXPIRE_MAKER",
         "trades": [],
     }
 
@@ -226,8 +228,18 @@ def test_limit_order_without_price_is_422(client, user, price):
     assert_error(client.post("/orders", json=body, headers=user.headers), 422, field="price")
 
 
-def test_market_order_is_422_until_the_matching_engine_exists(post_order, user):
-    assert_error(post_order(user, type="MARKET"), 422, field="type")
+def test_market_order_with_a_price_is_422(client, post_order, user):
+    assert_error(post_order(user, type="MARKET", price="1.10000"), 422, field="price")
+    assert list_orders(client, user) == []
+
+
+def test_market_order_on_an_empty_book_is_201_expired_with_no_trades(post_order, user):
+    response = post_order(user, type="MARKET", price=None)
+
+    assert response.status_code == 201, response.get_json()
+    order = response.get_json()
+    assert (order["type"], order["price"], order["status"]) == ("MARKET", None, "EXPIRED")
+    assert (order["filledAmount"], order["remainingAmount"], order["trades"]) == ("0", "1000", [])
 
 
 @pytest.mark.parametrize("field, value", [("side", "HOLD"), ("side", "buy"), ("type", "STOP"), ("pair", 42)])
@@ -352,8 +364,8 @@ def test_list_items_are_full_order_json_with_trades(client, place_order, post_tr
 
 @pytest.fixture
 def assorted_orders(client, place_order, post_trade, user):
-    """Four orders that differ in pair, side and status."""
-    eur_buy = place_order(user, pair="EUR/USD", side="BUY")
+    """Four orders that differ in pair, side and status; the EUR/USD buy is below the sell, so they do not cross."""
+    eur_buy = place_order(user, pair="EUR/USD", side="BUY", price="1.09000")
     gbp_sell = place_order(user, pair="GBP/USD", side="SELL", price="1.25000")
     eur_sell_filled = place_order(user, pair="EUR/USD", side="SELL", amount="100")
     fill(post_trade, user, eur_sell_filled, "100")

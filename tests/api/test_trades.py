@@ -36,9 +36,16 @@ def test_execution_report_returns_201_with_the_trade_and_the_updated_order(post_
     body = response.get_json()
     assert set(body) == {"trade", "order"}
     trade, updated = body["trade"], body["order"]
-    assert set(trade) == TRADE_FIELDS
+    assert set(trade) == TRADE_FIELDS | {"pair", "side", "liquidity", "counterOrderId"}
     assert_uuid(trade["tradeId"])
     assert (trade["executedAmount"], trade["executedPrice"]) == ("250", "1.10000")
+    # A report from outside the book has no counter order here.
+    assert (trade["pair"], trade["side"], trade["liquidity"], trade["counterOrderId"]) == (
+        "EUR/USD",
+        "BUY",
+        "EXTERNAL",
+        None,
+    )
     assert updated["orderId"] == order["orderId"]
     assert updated["trades"] == [trade]
 

@@ -38,6 +38,10 @@ def test_trade_added_carries_the_trade_and_the_orders_new_fill(
         "orderId": order["orderId"],
         "trade": {
             "tradeId": result["trade"]["tradeId"],
+            "pair": "EUR/USD",
+            "side": "BUY",
+            "liquidity": "EXTERNAL",
+            "counterOrderId": None,
             "executedAmount": "250",
             "executedPrice": "1.09990",
             "executedAt": utc_timestamp,

@@ -1,9 +1,11 @@
 from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
 
+from ...models import Fill
 from ...services import orders
 from ..common import Blueprint, SelectPage
 from .schemas import (
+    AmendSchema,
     ExecutionReportSchema,
     OrderCreateSchema,
     OrderQuerySchema,
@@ -48,6 +50,21 @@ class OrderById(MethodView):
         """One order with its trades, oldest trade first"""
         return orders.get_order(user_id=current_user.id, order_id=order_id)
 
+    @blp.arguments(AmendSchema)
+    @blp.response(200, OrderSchema)
+    @blp.alt_response(404, description="No such order for this user")
+    @blp.alt_response(409, description="The order is closed, not LIMIT, or the amount is below what is filled")
+    def put(self, changes, order_id):
+        """Amend price and/or amount: a smaller amount keeps queue priority; a new price or a larger amount loses it"""
+        return orders.amend_order(user_id=current_user.id, order_id=order_id, **changes)
+
+    @blp.response(200, OrderSchema)
+    @blp.alt_response(404, description="No such order for this user")
+    @blp.alt_response(409, description="The order is no longer open")
+    def delete(self, order_id):
+        """Cancel an open order (same as PATCH .../status CANCELLED)"""
+        return orders.cancel_order(user_id=current_user.id, order_id=order_id)
+
 
 @blp.route("/<uuid:order_id>/status")
 class OrderStatus(MethodView):
@@ -79,4 +96,4 @@ class OrderTrades(MethodView):
             executed_amount=report["executed_amount"],
             executed_price=report["executed_price"],
         )
-        return {"trade": trade, "order": order}
+        return {"trade": Fill(trade, order), "order": order}

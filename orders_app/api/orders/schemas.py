@@ -1,7 +1,7 @@
 import marshmallow as ma
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from ...domain.enums import OrderStatus, OrderType, Side
+from ...domain.enums import Liquidity, OrderStatus, OrderType, SelfTradePrevention, Side, TimeInForce
 from ..common import DecimalInput, InstrumentDecimal
 
 CLIENT_ORDER_ID_RULE = validate.Regexp(
@@ -12,7 +12,17 @@ AVERAGE_PRICE_EXTRA_PLACES = 8
 
 
 class TradeSchema(ma.Schema):
+    """A trade as one of its orders saw it (dumps models.Fill)."""
+
     trade_id = fields.UUID(attribute="id", data_key="tradeId")
+    pair = fields.String(metadata={"example": "EUR/USD"})
+    side = fields.Enum(Side, by_value=True, metadata={"description": "This order's side"})
+    liquidity = fields.Enum(
+        Liquidity, by_value=True, metadata={"description": "MAKER or TAKER for matches, EXTERNAL for execution reports"}
+    )
+    counter_order_id = fields.UUID(
+        data_key="counterOrderId", allow_none=True, metadata={"description": "The other order of a match"}
+    )
     executed_amount = InstrumentDecimal("lot_size", attribute="amount", data_key="executedAmount")
     executed_price = InstrumentDecimal("tick_size", attribute="price", data_key="executedPrice")
     executed_at = fields.DateTime(data_key="executedAt", metadata={"description": "UTC, ISO-8601"})
@@ -36,9 +46,11 @@ class OrderSchema(ma.Schema):
         metadata={"description": "Volume-weighted over the trades; null before the first"},
     )
     status = fields.Enum(OrderStatus, by_value=True)
+    time_in_force = fields.Enum(TimeInForce, by_value=True, data_key="timeInForce")
+    self_trade_prevention = fields.Enum(SelfTradePrevention, by_value=True, data_key="selfTradePrevention")
     created_at = fields.DateTime(data_key="createdAt", metadata={"description": "UTC, ISO-8601"})
     updated_at = fields.DateTime(data_key="updatedAt", metadata={"description": "UTC, ISO-8601"})
-    trades = fields.List(fields.Nested(TradeSchema), metadata={"description": "Oldest first"})
+    trades = fields.List(fields.Nested(TradeSchema), attribute="fills", metadata={"description": "Oldest first"})
 
 
 class OrderCreateSchema(ma.Schema):
@@ -47,14 +59,24 @@ class OrderCreateSchema(ma.Schema):
     type = fields.Enum(OrderType, by_value=True, required=True)
     amount = DecimalInput(example="1000")
     price = DecimalInput(required=False, load_default=None, example="1.10000")
+    time_in_force = fields.Enum(
+        TimeInForce,
+        by_value=True,
+        data_key="timeInForce",
+        load_default=TimeInForce.GTC,
+        metadata={"description": "LIMIT only: GTC rests, IOC expires the remainder, FOK fills completely or expires"},
+    )
+    self_trade_prevention = fields.Enum(
+        SelfTradePrevention, by_value=True, data_key="selfTradePrevention", load_default=SelfTradePrevention.EXPIRE_MAKER
+    )
     client_order_id = fields.String(
         data_key="clientOrderId", load_default=None, validate=CLIENT_ORDER_ID_RULE, metadata={"example": "my-order-1"}
     )
 
     @validates_schema
     def _price_matches_type(self, data, **_kwargs):
-        if data.get("type") is OrderType.MARKET:
-            raise ValidationError("MARKET orders need the matching engine; only LIMIT is accepted for now.", "type")
+        if data.get("type") is OrderType.MARKET and data.get("price") is not None:
+            raise ValidationError("MARKET orders take no price; they fill at the best prices in the book.", "price")
         if data.get("type") is OrderType.LIMIT and data.get("price") is None:
             raise ValidationError("Required for LIMIT orders.", "price")
 
@@ -73,11 +95,23 @@ class StatusChangeSchema(ma.Schema):
     )
 
 
+class AmendSchema(ma.Schema):
+    price = DecimalInput(required=False, example="1.10010")
+    amount = DecimalInput(required=False, example="800")
+
+    @validates_schema
+    def _something_to_change(self, data, **_kwargs):
+        if not data:
+            raise ValidationError("Give a new price, a new amount, or both.", "_schema")
+
+
 class ExecutionReportSchema(ma.Schema):
     executed_amount = DecimalInput(data_key="executedAmount", example="250")
     executed_price = DecimalInput(data_key="executedPrice", example="1.10000")
 
 
 class TradeRecordedSchema(ma.Schema):
+    """The recorded execution as the order saw it, and the order after it."""
+
     trade = fields.Nested(TradeSchema)
     order = fields.Nested(OrderSchema)
