@@ -4,8 +4,12 @@ Every change to a pair's book runs under that pair's lock (services/books.py) an
 transaction with the trades and order updates it causes; events go out after the commit.
 """
 
+import uuid
+from decimal import Decimal
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from ..domain import orders as rules
 from ..domain.enums import OrderStatus, OrderType, SelfTradePrevention, Side, TimeInForce
@@ -52,9 +56,11 @@ def place_order(
                     return _same_request_or_conflict(existing, request), False
             book = books.checkout(uow, instrument)
             order = Order(
+                id=uuid.uuid4(),
                 user_id=user_id,
                 client_order_id=client_order_id,
                 pair=pair,
+                instrument=instrument,
                 side=side,
                 type=type,
                 amount=amount,
@@ -62,11 +68,15 @@ def place_order(
                 time_in_force=time_in_force,
                 self_trade_prevention=self_trade_prevention,
                 status=OrderStatus.PENDING,
+                filled_amount=Decimal(0),
+                filled_quote=Decimal(0),
                 created_at=uow.now,
                 updated_at=uow.now,
+                # A new order has no trades: say so, rather than have the first read query for them.
+                buy_trades=[],
+                sell_trades=[],
             )
             uow.session.add(order)
-            uow.session.flush()
             uow.events.append(events.order_created(order, at=uow.now))
             _match(uow, instrument, book, order, amount)
     except IntegrityError:
@@ -135,7 +145,14 @@ def record_execution(*, user_id, order_id, executed_amount, executed_price):
         spec = instrument.spec
         fill_amount = spec.checked_amount(executed_amount, field="executedAmount", enforce_minimum=False)
         fill_price = spec.checked_price(executed_price, field="executedPrice")
-        trade = Trade(pair=order.pair, amount=fill_amount, price=fill_price, executed_at=uow.now)
+        trade = Trade(
+            id=uuid.uuid4(),
+            pair=instrument.symbol,
+            instrument=instrument,
+            amount=fill_amount,
+            price=fill_price,
+            executed_at=uow.now,
+        )
         _record_fill(uow, order, trade)
         book = books.checkout(uow, instrument)
         if order.id in book:
@@ -188,7 +205,9 @@ def _match(uow, instrument, book, order, amount, counts_as_change=True):
     for fill in result.fills:
         _bump_sequence(instrument)
         trade = Trade(
+            id=uuid.uuid4(),
             pair=instrument.symbol,
+            instrument=instrument,
             amount=fill.amount,
             price=fill.price,
             taker_side=fill.taker_side,
@@ -230,17 +249,17 @@ def _record_fill(uow, order, trade):
     order.status = result.status
     order.updated_at = uow.now
     uow.session.add(trade)  # linking from the trade's side does not cascade it into the session
-    uow.session.flush()
     uow.events.append(events.trade_added(order, trade, at=uow.now))
     _announce_status_change(uow, order, old_status)
 
 
 def _link(trade, order):
-    # Setting the trade's side of the link, not appending to order.trades, spares loading every earlier trade.
+    # Setting the trade's side of the link, not appending to order.trades, spares loading every earlier
+    # trade. The id is set too: events are built before the flush that would copy it over.
     if order.side is Side.BUY:
-        trade.buy_order = order
+        trade.buy_order, trade.buy_order_id = order, order.id
     else:
-        trade.sell_order = order
+        trade.sell_order, trade.sell_order_id = order, order.id
 
 
 def _set_status(uow, order, status):
@@ -281,7 +300,9 @@ def _lock_user_order(session, user_id, order_id):
 def _orders_by_id(session, order_ids):
     if not order_ids:
         return {}
-    return {order.id: order for order in session.scalars(select(Order).where(Order.id.in_(order_ids)))}
+    # The makers' earlier trades are not needed to record new ones.
+    query = select(Order).where(Order.id.in_(order_ids)).options(lazyload(Order.buy_trades), lazyload(Order.sell_trades))
+    return {order.id: order for order in session.scalars(query)}
 
 
 def _find_by_client_order_id(user_id, client_order_id):

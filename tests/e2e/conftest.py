@@ -47,6 +47,7 @@ class Server:
     port: int
     log_path: Path
     process: subprocess.Popen = field(repr=False)
+    environment: dict = field(default_factory=dict, repr=False)  # what it was started with, to restart it
 
     @property
     def url(self):
@@ -76,6 +77,20 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+
+    def restart(self):
+        """Stop the process and start `python wsgi.py` again with the same settings, port and database."""
+        self.stop()
+        self.process = launch(self.environment, self.log_path, mode="ab")
+        self.wait_until_healthy()
+
+
+def launch(environment, log_path, mode="wb"):
+    """`python wsgi.py` with exactly `environment`, its output going to `log_path`."""
+    with log_path.open(mode) as log:
+        return subprocess.Popen(
+            [sys.executable, "wsgi.py"], cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
+        )
 
 
 @pytest.hookimpl(wrapper=True)
@@ -108,11 +123,8 @@ def start_server(request, database_url, tmp_path):
             **environment,
         )
         log_path = tmp_path / f"{name}.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "wsgi.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-        server = Server(name=name, port=int(env["PORT"]), log_path=log_path, process=process)
+        process = launch(env, log_path)
+        server = Server(name=name, port=int(env["PORT"]), log_path=log_path, process=process, environment=env)
         started.append(server)
         server.wait_until_healthy()
         return server
