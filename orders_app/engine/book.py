@@ -1,10 +1,11 @@
 """One pair's order book: price-time priority matching, buy and sell through the same code.
 
 Each side keeps its price levels in a SortedDict whose sort key puts the best price first (highest
-bid, lowest ask), so the best level is the first key and adding a level costs O(log levels). A level
-is a FIFO queue of its orders (an OrderedDict keyed by order id, oldest first) with its total kept up
-to date as orders come and go, and the book indexes every resting order by id. Cancel and reduce
-therefore never scan, and depth() never sums orders.
+bid, lowest ask), so adding or removing a level costs O(log levels) and the best price is the first
+key, also kept at hand for the "does anything cross?" test every order starts with. A level is a FIFO
+queue of its orders (an OrderedDict keyed by order id, oldest first) with its total kept up to date as
+orders come and go, and the book indexes every resting order by id. Cancel and reduce therefore never
+scan, and depth() reads only the levels it returns.
 
 Arithmetic runs in the caller's decimal context, as the rest of the domain does: amounts and level
 totals stay exact while they fit its precision (28 significant digits by default).
@@ -56,8 +57,7 @@ class _BookSide:
 
     def __init__(self, sort_key, at_least_as_good):
         self.levels = SortedDict(sort_key)  # price -> _Level
-        # Kept as levels come and go, so the common question "does anything cross?" reads one attribute.
-        self.best = None
+        self.best = None  # the first key of `levels`, kept as levels come and go; reading it is one attribute
         # at_least_as_good(a, b): price a is as good as b or better for whoever trades against this side.
         # The best price is the one no other beats, and a resting price crosses a taker's limit when it is
         # at least as good as that limit. The only place the two sides differ, so matching is written once.
@@ -80,7 +80,10 @@ class _BookSide:
 
 
 class OrderBook:
-    """The resting orders of one pair, and the matching of incoming orders against them."""
+    """The resting orders of one pair, and the matching of incoming orders against them.
+
+    Not thread-safe: one caller at a time per book.
+    """
 
     def __init__(self, pair):
         self.pair = pair
@@ -89,7 +92,8 @@ class OrderBook:
         self._orders = {}  # order_id -> RestingOrder, every order in the book
 
     def __repr__(self):
-        return f"<OrderBook {self.pair}: {len(self._orders)} orders, best bid {self._bids.best}, best ask {self._asks.best}>"
+        bid, ask = self._bids.best, self._asks.best
+        return f"<OrderBook {self.pair}: {len(self._orders)} orders, best bid {bid}, best ask {ask}>"
 
     def __len__(self):
         return len(self._orders)
@@ -138,16 +142,16 @@ class OrderBook:
         return MatchResult(fills, cancelled, remaining, outcome)
 
     def add_resting(self, order):
-        """Append `order` at the back of its price level, as when rebuilding a book in priority order."""
-        own, opposite = self._sides(order.side)
+        """Append `order` at the back of its price level, as when rebuilding a book in priority order.
+
+        It never matches: storage is the record, so an order that crosses the book (one placed before
+        matching existed, say) rests as it is, and the caller can see it from best_bid() >= best_ask().
+        """
+        own, _ = self._sides(order.side)
         if not _is_positive(order.price) or not _is_positive(order.remaining):
             raise InvalidInput(f"Order {order.order_id} needs a positive, finite Decimal price and remaining.")
         if order.order_id in self._orders:
             raise Conflict(f"Order {order.order_id} is already in the book.")
-        best = opposite.best
-        if best is not None and opposite.at_least_as_good(best, order.price):
-            # Matching never leaves a crossed book, so one coming from storage means the two disagree.
-            raise Conflict(f"Order {order.order_id} at {order.price} would cross the book at {best}.")
         self._rest(own, order)
 
     def cancel(self, order_id):
@@ -245,13 +249,9 @@ class OrderBook:
         remaining = taker.amount
         fills = []
         cancelled = []
-        emptied = []
         taker_expired = False
-        # The SortedDict is iterated, not re-read from the front after each level, so the levels emptied
-        # on the way are removed only once the iteration is over.
-        for price in levels:
-            if limit is not None and not at_least_as_good(price, limit):
-                break
+        price = opposite.best
+        while price is not None and (limit is None or at_least_as_good(price, limit)):
             level = levels[price]
             queue = level.orders
             # Every order met before the taker stops leaves the level, so those that leave are always the
@@ -272,7 +272,9 @@ class OrderBook:
                 maker.remaining = left = available - quantity
                 remaining -= quantity
                 level.total -= quantity
-                fills.append(Fill(maker.order_id, maker.user_id, taker_id, user_id, taker_side, maker.price, quantity, left))
+                fills.append(
+                    Fill(maker.order_id, maker.user_id, taker_id, user_id, taker_side, maker.price, quantity, left)
+                )
                 if left:
                     break
                 leaving += 1
@@ -280,14 +282,12 @@ class OrderBook:
                     break
             for _ in range(leaving):
                 del index[queue.popitem(last=False)[0]]
-            if not queue:
-                emptied.append(price)
+            if queue:
+                break  # the taker stopped inside this level, so the levels behind it are not reached
+            opposite.remove_level(price)
             if taker_expired or not remaining:
                 break
-        if emptied:
-            for price in emptied:
-                del levels[price]
-            opposite.refresh_best()
+            price = opposite.best
         return fills, cancelled, remaining, taker_expired
 
 
