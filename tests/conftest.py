@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from orders_app import create_app
 from orders_app.config import normalise_database_url
 from orders_app.extensions import db, socketio
-from orders_app.realtime.notify import ORDERS_NAMESPACE
+from orders_app.realtime.rooms import ORDERS_NAMESPACE
 
 DEFAULT_PASSWORD = "correct horse battery"
 DATA_TABLES = ("trades", "orders", "users")

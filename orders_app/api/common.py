@@ -13,8 +13,6 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from ..domain.decimals import fixed, places, plain, trimmed
 from ..extensions import db
 
-BEARER_AUTH = [{"bearerAuth": []}]
-
 
 class DecimalJSONParser(FlaskParser):
     """Reads JSON numbers with a fraction or exponent as Decimal, so no float ever holds a price."""

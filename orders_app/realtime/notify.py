@@ -3,7 +3,6 @@
 import logging
 
 from ..extensions import socketio
-from .rooms import ORDERS_NAMESPACE, user_room  # noqa: F401  (re-exported for callers and tests)
 
 log = logging.getLogger(__name__)
 

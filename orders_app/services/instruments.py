@@ -40,7 +40,11 @@ def list_instruments():
 
 def get_instrument(symbol, *, field="pair"):
     """The instrument, or InvalidInput naming `field` when the symbol is not traded here."""
-    instrument = db.session.get(Instrument, symbol)
+    return known(db.session.get(Instrument, symbol), symbol, field=field)
+
+
+def known(instrument, symbol, *, field="pair"):
+    """`instrument` as looked up for `symbol`, or InvalidInput when the lookup found none."""
     if instrument is None:
         raise InvalidInput(f"Unknown pair '{symbol}'; GET /instruments lists the tradable pairs.", field=field)
     return instrument

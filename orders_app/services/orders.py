@@ -13,12 +13,12 @@ from sqlalchemy.orm import lazyload
 
 from ..domain import orders as rules
 from ..domain.enums import OrderStatus, OrderType, SelfTradePrevention, Side, TimeInForce
-from ..domain.errors import Conflict, InvalidInput, NotFound
+from ..domain.errors import Conflict, NotFound
 from ..engine import Taker, TakerOutcome
 from ..extensions import db
 from ..models import Order, Trade
 from ..realtime import events
-from . import books
+from . import books, instruments
 from .unit_of_work import unit_of_work
 
 
@@ -278,10 +278,7 @@ def _bump_sequence(instrument):
 
 
 def _lock_instrument(session, pair):
-    instrument = books.lock_pair(session, pair)
-    if instrument is None:
-        raise InvalidInput(f"Unknown pair '{pair}'; GET /instruments lists the tradable pairs.", field="pair")
-    return instrument
+    return instruments.known(books.lock_pair(session, pair), pair)
 
 
 def _lock_user_order(session, user_id, order_id):

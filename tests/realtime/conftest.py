@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from orders_app.realtime.notify import ORDERS_NAMESPACE
+from orders_app.realtime.rooms import ORDERS_NAMESPACE
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import uuid
 import jwt
 import pytest
 
-from orders_app.realtime.notify import ORDERS_NAMESPACE
+from orders_app.realtime.rooms import ORDERS_NAMESPACE
 
 OTHER_KEY = "a-key-the-server-never-used-" + "y" * 40
 
