@@ -100,8 +100,8 @@ def register_web(app):
 
 
 def register_cli(app):
-    """flask init-db, flask seed."""
-    from .cli import init_db_command, seed_command
+    """flask init-db, seed, create-operator, settle, reconcile."""
+    from .cli import COMMANDS
 
-    app.cli.add_command(init_db_command)
-    app.cli.add_command(seed_command)
+    for command in COMMANDS:
+        app.cli.add_command(command)

@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask --app orders_app init-db`, `flask --app orders_app seed`."""
+"""Command-line tasks (`flask --app orders_app <command>`): init-db, seed, create-operator, settle, reconcile."""
 
 import json
 import secrets
@@ -11,10 +11,11 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from .domain.enums import OrderType, Side
+from .domain.enums import OrderType, Role, Side
 from .extensions import db
 from .models import User
-from .services import accounts, instruments, orders
+from .services import accounts, balances, instruments, orders, reconciliation, settlement
+from .services.unit_of_work import unit_of_work
 
 DEMO_USERS = ("alice", "bob")
 DEMO_CREDENTIALS_FILE = "demo-credentials.json"
@@ -41,6 +42,9 @@ def init_db_command():
     upgrade(directory=current_app.extensions["migrate"].directory)
     changed = instruments.sync_instruments(definitions=current_app.config["INSTRUMENTS"])
     click.echo(f"Database is at the latest migration; instruments changed: {', '.join(changed) or 'none'}.")
+    funded = balances.open_missing_accounts()
+    if funded:
+        click.echo(f"Opened funded accounts for existing users: {', '.join(funded)}.")
 
 
 @click.command("seed")
@@ -90,3 +94,46 @@ def _demo_credentials():
 def _ensure_user(username, password):
     user = db.session.scalar(select(User).where(User.username == username))
     return user or accounts.register_user(username=username, password=password)
+
+
+@click.command("create-operator")
+@click.argument("username")
+@click.option("--password", help="For a new user; generated and printed when left out.")
+@with_appcontext
+def create_operator_command(username, password):
+    """Give USERNAME the operator role, registering the user first if there is none."""
+    with unit_of_work() as uow:
+        user = uow.session.scalar(select(User).where(User.username == username).with_for_update())
+        if user is not None:
+            user.role = Role.OPERATOR
+    if user is None:
+        generated = password is None
+        password = password or secrets.token_urlsafe(12)
+        user = accounts.register_user(username=username, password=password)
+        with unit_of_work() as uow:
+            uow.session.get(User, user.id, with_for_update=True).role = Role.OPERATOR
+        click.echo(f"Registered {username}" + (f" with password: {password}" if generated else "") + ".")
+    click.echo(f"{username} is an operator.")
+
+
+@click.command("settle")
+@click.option("--pair", help="Only this pair's trades.")
+@with_appcontext
+def settle_command(pair):
+    """Settle every unsettled trade: pending proceeds become available."""
+    count = settlement.settle_pending(pair=pair)
+    click.echo(f"Settled {count} trade(s).")
+
+
+@click.command("reconcile")
+@with_appcontext
+def reconcile_command():
+    """Check that every balance, hold and asset total agrees with the ledger; exit 1 on any mismatch."""
+    report = reconciliation.reconcile()
+    for line in report.lines():
+        click.echo(line)
+    if not report.clean:
+        raise SystemExit(1)
+
+
+COMMANDS = (init_db_command, seed_command, create_operator_command, settle_command, reconcile_command)

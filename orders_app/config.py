@@ -12,6 +12,8 @@ environment variables, then the `test_config` mapping handed to `create_app`.
 | SOCKETIO_MESSAGE_QUEUE     | REDIS_URL                   | none (single process)                     |
 | SOCKETIO_CORS_ORIGINS      | SOCKETIO_CORS_ORIGINS       | * (tokens are bearer, never cookies)      |
 | INSTRUMENTS                | INSTRUMENTS (JSON array)    | DEFAULT_INSTRUMENTS below                 |
+| STARTING_BALANCES          | STARTING_BALANCES (JSON)    | DEFAULT_STARTING_BALANCES below           |
+| VALUATION_ASSET            | VALUATION_ASSET             | USD (what GET /portfolio values in)       |
 | PASSWORD_HASH_PROFILE      | PASSWORD_HASH_PROFILE       | RFC_9106_LOW_MEMORY (argon2id)            |
 | DB_POOL_SIZE               | DB_POOL_SIZE                | 10 (PostgreSQL only)                      |
 | ORDERS_APP_ENV             | ORDERS_APP_ENV              | development; `production` demands secrets |
@@ -32,6 +34,9 @@ DEFAULT_INSTRUMENTS = [
     {"symbol": "BTC/USD", "base": "BTC", "quote": "USD", "tickSize": "0.01", "lotSize": "0.0001", "minAmount": "0.0001"},
 ]
 
+# Credited to every new user as deposits. An instrument may add "settlement": "DEFERRED".
+DEFAULT_STARTING_BALANCES = {"USD": "100000", "EUR": "100000", "GBP": "100000", "JPY": "10000000", "BTC": "2"}
+
 JWT_SECRET_FILE = "jwt-secret"
 
 
@@ -44,6 +49,8 @@ class DefaultSettings:
     SOCKETIO_CORS_ORIGINS = "*"
     SOCKETIO_ASYNC_MODE = None  # let Flask-SocketIO pick eventlet when it is installed
     INSTRUMENTS = DEFAULT_INSTRUMENTS
+    STARTING_BALANCES = DEFAULT_STARTING_BALANCES
+    VALUATION_ASSET = "USD"
     PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"
     DB_POOL_SIZE = 10
 
@@ -71,6 +78,8 @@ def _env_overrides():
         "REDIS_URL": ("SOCKETIO_MESSAGE_QUEUE", str),
         "SOCKETIO_CORS_ORIGINS": ("SOCKETIO_CORS_ORIGINS", str),
         "INSTRUMENTS": ("INSTRUMENTS", lambda v: json.loads(v, parse_float=Decimal)),
+        "STARTING_BALANCES": ("STARTING_BALANCES", lambda v: json.loads(v, parse_float=Decimal)),
+        "VALUATION_ASSET": ("VALUATION_ASSET", str),
         "PASSWORD_HASH_PROFILE": ("PASSWORD_HASH_PROFILE", str),
         "DB_POOL_SIZE": ("DB_POOL_SIZE", int),
         "ORDERS_APP_ENV": ("ORDERS_APP_ENV", str),
@@ -90,6 +99,7 @@ def load_settings(app, test_config=None):
         "SQLALCHEMY_DATABASE_URI", f"sqlite:///{Path(app.instance_path) / 'orders.db'}"
     )
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["STARTING_BALANCES"] = _amounts_by_asset(app.config["STARTING_BALANCES"])
     if not app.config.get("JWT_SECRET_KEY"):
         app.config["JWT_SECRET_KEY"] = _instance_secret(app)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app.config))
@@ -102,6 +112,15 @@ def normalise_database_url(url):
         if url.startswith(prefix):
             return "postgresql+psycopg2://" + url[len(prefix):]
     return url
+
+
+def _amounts_by_asset(setting):
+    """{"USD": "100000", "BTC": 2} -> {"USD": Decimal("100000"), "BTC": Decimal("2")}: numbers or strings."""
+    amounts = {asset: Decimal(str(amount)) for asset, amount in setting.items()}
+    for asset, amount in amounts.items():
+        if not amount.is_finite() or amount < 0:
+            raise ValueError(f"STARTING_BALANCES: {asset} must be a finite amount of 0 or more, not {amount}")
+    return amounts
 
 
 def _engine_options(config):

@@ -11,7 +11,7 @@ import flask_smorest
 from flask import jsonify, request
 from werkzeug.http import HTTP_STATUS_CODES
 
-from .domain.errors import AuthenticationFailed, Conflict, DomainError, InvalidInput, NotFound, Overfill
+from .domain.errors import AuthenticationFailed, Conflict, DomainError, Forbidden, InvalidInput, NotFound, Overfill
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +21,7 @@ DOMAIN_STATUS = {
     InvalidInput: 422,
     Overfill: 400,
     AuthenticationFailed: 401,
+    Forbidden: 403,
 }
 
 

@@ -8,6 +8,7 @@ import re
 import shutil
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -18,7 +19,7 @@ from orders_app.extensions import db, socketio
 from orders_app.realtime.rooms import ORDERS_NAMESPACE
 
 DEFAULT_PASSWORD = "correct horse battery"
-DATA_TABLES = ("trades", "orders", "users")
+DATA_TABLES = ("ledger_entries", "balances", "trades", "orders", "users")
 
 
 def pytest_addoption(parser):
@@ -291,3 +292,31 @@ def book_levels(order_book):
 def carol(make_user):
     """A third user, for a book with more than two owners in it."""
     return make_user("carol")
+
+
+@pytest.fixture
+def fund(app):
+    """fund(user, "USD", "1000000"): credit a user beyond the starting balances, as an operator deposit would."""
+    from orders_app.services import balances
+
+    def credit(user, asset, amount):
+        with app.app_context():
+            balances.deposit(username=user.username, asset=asset, amount=Decimal(str(amount)))
+
+    return credit
+
+
+@pytest.fixture
+def balances_of(app):
+    """balances_of(user) -> {asset: {"available", "held", "pending", "total"}} as Decimals, read from the database."""
+    from orders_app.services import balances
+
+    def read(user):
+        with app.app_context():
+            rows = balances.list_balances(user_id=uuid.UUID(user.id))
+            return {
+                row.asset: {"available": row.available, "held": row.held, "pending": row.pending, "total": row.total}
+                for row in rows
+            }
+
+    return read

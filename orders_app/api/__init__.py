@@ -1,8 +1,8 @@
 """HTTP API: one package per resource, each with resources.py (views) and schemas.py."""
 
-from . import auth, health, instruments, market, orders
+from . import accounts, auth, health, instruments, market, operator, orders
 
-RESOURCES = (health, auth, instruments, orders, market)
+RESOURCES = (health, auth, instruments, orders, market, operator, accounts)
 
 
 def register_blueprints(api):

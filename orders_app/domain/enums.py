@@ -44,3 +44,29 @@ class Liquidity(str, Enum):
     MAKER = "MAKER"
     TAKER = "TAKER"
     EXTERNAL = "EXTERNAL"  # an execution report from outside the book
+
+
+class Role(str, Enum):
+    USER = "USER"
+    OPERATOR = "OPERATOR"  # may credit funds and settle trades
+
+
+class Settlement(str, Enum):
+    IMMEDIATE = "IMMEDIATE"  # proceeds are spendable in the trade's own transaction
+    DEFERRED = "DEFERRED"  # proceeds wait as pending until the trade is settled
+
+
+class Bucket(str, Enum):
+    """The parts of one balance: total = available + held + pending."""
+
+    AVAILABLE = "AVAILABLE"
+    HELD = "HELD"  # reserved by open orders
+    PENDING = "PENDING"  # bought or sold, awaiting settlement
+
+
+class EntryType(str, Enum):
+    DEPOSIT = "DEPOSIT"
+    HOLD = "HOLD"
+    RELEASE = "RELEASE"
+    TRADE = "TRADE"
+    SETTLEMENT = "SETTLEMENT"

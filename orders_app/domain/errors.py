@@ -28,3 +28,7 @@ class Overfill(DomainError):
 
 class AuthenticationFailed(DomainError):
     """Credentials did not match; deliberately vague about why."""
+
+
+class Forbidden(DomainError):
+    """Authenticated, but the user's role does not allow the action."""

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
-from .decimals import MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS, UPPER_BOUND, is_multiple_of, places, plain
+from .decimals import EXACT_PRECISION, MAX_FRACTION_DIGITS, UPPER_BOUND, is_multiple_of, places, plain
 from .errors import InvalidInput
 
 
@@ -52,7 +52,7 @@ def _on_grid(value, step, field, step_name):
         raise InvalidInput(f"Must be less than {plain(UPPER_BOUND)}.", field=field)
     # Bounded above and in its decimal places, a value has at most 38 digits, so in this context the
     # remainder and the rounding below are exact: nothing underflows to zero or overflows the precision.
-    with localcontext(prec=2 * (MAX_INTEGER_DIGITS + MAX_FRACTION_DIGITS)):
+    with localcontext(prec=EXACT_PRECISION):
         if places(value) > MAX_FRACTION_DIGITS or not is_multiple_of(value, step):
             raise InvalidInput(f"Must be a multiple of the {step_name} {plain(step)}.", field=field)
         # Store the canonical form: exactly as many places as the step has.

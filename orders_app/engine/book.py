@@ -247,6 +247,7 @@ class OrderBook:
         taker_side = taker.side
         stp = taker.self_trade_prevention
         remaining = taker.amount
+        funds = taker.funds
         fills = []
         cancelled = []
         taker_expired = False
@@ -269,6 +270,14 @@ class OrderBook:
                     break
                 available = maker.remaining
                 quantity = remaining if remaining < available else available
+                if funds is not None:
+                    if funds < quantity * maker.price:
+                        # Only whole lots; the quotient is below quantity / lot size, so it fits the context.
+                        quantity = (funds // (maker.price * taker.lot_size)) * taker.lot_size
+                        if not quantity:
+                            taker_expired = True  # the funds do not cover one more lot
+                            break
+                    funds -= quantity * maker.price
                 maker.remaining = left = available - quantity
                 remaining -= quantity
                 level.total -= quantity
@@ -313,10 +322,19 @@ def _checked_terms(taker):
     if taker.type is _LIMIT:
         if not _is_positive(taker.price):
             raise InvalidInput(f"A LIMIT order needs a positive, finite Decimal price; got {taker.price!r}.")
+        if taker.funds is not None:
+            raise InvalidInput("Only a MARKET BUY takes funds; a LIMIT order's price bounds what it spends.")
         return taker.price, time_in_force
     if taker.type is _MARKET:
         if taker.price is not None:
             raise InvalidInput("A MARKET order takes no price.")
+        funds = taker.funds
+        if funds is not None and (
+            taker.side is not _BUY
+            or not _is_positive(taker.lot_size)
+            or not (isinstance(funds, Decimal) and funds.is_finite() and funds >= 0)
+        ):
+            raise InvalidInput("Only a MARKET BUY takes funds, as a finite Decimal of 0 or more with a positive lot size.")
         # Without a limit there is no price to rest at, so a MARKET order is IOC whatever it asks for.
         return None, _IOC
     raise InvalidInput(f"Unknown order type {taker.type!r}.")

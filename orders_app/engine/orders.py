@@ -23,7 +23,11 @@ class RestingOrder:
 @dataclass(frozen=True, slots=True)
 class Taker:
     """An incoming order; `amount` is what it still wants to fill. A MARKET order behaves as IOC whatever
-    `time_in_force` says, because without a limit there is no price to rest at."""
+    `time_in_force` says, because without a limit there is no price to rest at.
+
+    A MARKET BUY may also carry `funds`, the most quote it may spend, with the pair's `lot_size`: it then
+    fills whole lots while the funds cover them, and the rest expires.
+    """
 
     order_id: Hashable
     user_id: Hashable
@@ -33,6 +37,8 @@ class Taker:
     amount: Decimal
     time_in_force: TimeInForce = TimeInForce.GTC
     self_trade_prevention: SelfTradePrevention = SelfTradePrevention.EXPIRE_MAKER
+    funds: Decimal | None = None
+    lot_size: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +58,7 @@ class Fill:
 class TakerOutcome(str, Enum):
     RESTED = "RESTED"  # a GTC LIMIT remainder is now in the book
     FILLED = "FILLED"  # nothing remains
-    EXPIRED = "EXPIRED"  # the remainder was dropped: IOC, MARKET, a FOK that could not fill, or self-trade prevention
+    EXPIRED = "EXPIRED"  # the remainder was dropped: IOC, MARKET, a FOK that could not fill, self-trade prevention, funds
 
 
 @dataclass(slots=True)

@@ -1,7 +1,8 @@
 """SQLAlchemy models, one module per aggregate."""
 
+from .account import Balance, LedgerEntry
 from .instrument import Instrument
 from .order import Fill, Order, Trade
 from .user import User
 
-__all__ = ["Fill", "Instrument", "Order", "Trade", "User"]
+__all__ = ["Balance", "Fill", "Instrument", "LedgerEntry", "Order", "Trade", "User"]

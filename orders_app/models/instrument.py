@@ -1,9 +1,10 @@
 from sqlalchemy import BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..domain.enums import Settlement
 from ..domain.instruments import InstrumentSpec
 from ..extensions import db
-from .types import ExactDecimal
+from .types import ExactDecimal, enum_column
 
 
 class Instrument(db.Model):
@@ -18,6 +19,9 @@ class Instrument(db.Model):
     # The pair's book state. This row is also the per-pair lock every change to the book takes.
     sequence: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0, server_default="0")
     last_trade_price = mapped_column(ExactDecimal)
+    settlement: Mapped[Settlement] = mapped_column(
+        enum_column(Settlement), default=Settlement.IMMEDIATE, server_default=Settlement.IMMEDIATE.value
+    )
 
     @property
     def spec(self):

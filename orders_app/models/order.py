@@ -1,18 +1,13 @@
 import uuid
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..domain.enums import Liquidity, OrderStatus, OrderType, SelfTradePrevention, Side, TimeInForce
 from ..domain.orders import average_price
 from ..extensions import db
-from .types import ExactDecimal, UTCDateTime, utcnow
-
-
-def _enum(enum_class):
-    # Stored as plain text with a CHECK constraint: portable, and new members need no type migration.
-    return Enum(enum_class, native_enum=False, length=20, validate_strings=True)
+from .types import ExactDecimal, UTCDateTime, enum_column, utcnow
 
 
 class Order(db.Model):
@@ -27,19 +22,19 @@ class Order(db.Model):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     client_order_id: Mapped[str | None] = mapped_column(String(64))
     pair: Mapped[str] = mapped_column(ForeignKey("instruments.symbol"))
-    side: Mapped[Side] = mapped_column(_enum(Side))
-    type: Mapped[OrderType] = mapped_column(_enum(OrderType))
+    side: Mapped[Side] = mapped_column(enum_column(Side))
+    type: Mapped[OrderType] = mapped_column(enum_column(OrderType))
     amount = mapped_column(ExactDecimal, nullable=False)
     price = mapped_column(ExactDecimal)
     filled_amount = mapped_column(ExactDecimal, nullable=False, default=Decimal(0))
     # Sum of amount x price over the fills: the average price is derived from it exactly.
     filled_quote = mapped_column(ExactDecimal, nullable=False, default=Decimal(0))
-    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus), default=OrderStatus.PENDING)
+    status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus), default=OrderStatus.PENDING)
     time_in_force: Mapped[TimeInForce] = mapped_column(
-        _enum(TimeInForce), default=TimeInForce.GTC, server_default=TimeInForce.GTC.value
+        enum_column(TimeInForce), default=TimeInForce.GTC, server_default=TimeInForce.GTC.value
     )
     self_trade_prevention: Mapped[SelfTradePrevention] = mapped_column(
-        _enum(SelfTradePrevention),
+        enum_column(SelfTradePrevention),
         default=SelfTradePrevention.EXPIRE_MAKER,
         server_default=SelfTradePrevention.EXPIRE_MAKER.value,
     )
@@ -93,14 +88,20 @@ class Trade(db.Model):
     buy_order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"), index=True)
     sell_order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"), index=True)
     # Set for trades the book matched; None for execution reports from outside.
-    taker_side: Mapped[Side | None] = mapped_column(_enum(Side))
+    taker_side: Mapped[Side | None] = mapped_column(enum_column(Side))
     # The pair's book sequence right after this trade, so a market-data client can spot gaps.
     sequence: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     executed_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # When the trade's proceeds became available: at once, unless its pair settles later.
+    settled_at = mapped_column(UTCDateTime)
 
     instrument = relationship("Instrument")
     buy_order = relationship("Order", foreign_keys=[buy_order_id], back_populates="buy_trades")
     sell_order = relationship("Order", foreign_keys=[sell_order_id], back_populates="sell_trades")
+
+    @property
+    def settled(self):
+        return self.settled_at is not None
 
 
 class Fill:

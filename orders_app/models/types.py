@@ -3,7 +3,7 @@
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import DateTime, Numeric, String
+from sqlalchemy import DateTime, Enum, Numeric, String
 from sqlalchemy.types import TypeDecorator
 
 from ..domain.decimals import MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS
@@ -63,3 +63,8 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow():
     return datetime.now(timezone.utc)
+
+
+def enum_column(enum_class):
+    """Stored as plain text with a CHECK constraint: portable, and new members need no type migration."""
+    return Enum(enum_class, native_enum=False, length=20, validate_strings=True)

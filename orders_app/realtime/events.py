@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ..api.market.schemas import PublicTradeSchema
 from ..api.orders.schemas import OrderSchema, TradeSchema
-from ..domain.decimals import fixed
+from ..domain.decimals import fixed, plain
 from ..models import Fill
 from .rooms import MARKET_NAMESPACE, ORDERS_NAMESPACE, market_room, user_room
 
@@ -16,6 +16,7 @@ ORDER_CREATED = "ORDER_CREATED"
 ORDER_UPDATED = "ORDER_UPDATED"
 TRADE_ADDED = "TRADE_ADDED"
 ORDER_STATUS_CHANGED = "ORDER_STATUS_CHANGED"
+BALANCE_UPDATED = "BALANCE_UPDATED"
 TRADE = "TRADE"
 BOOK_SNAPSHOT = "BOOK_SNAPSHOT"
 
@@ -70,6 +71,19 @@ def trade_added(order, trade, *, at):
 
 def order_status_changed(order, old_status, *, at):
     return _order_event(order, ORDER_STATUS_CHANGED, at, oldStatus=old_status.value, newStatus=order.status.value)
+
+
+def balance_updated(balance, *, at):
+    payload = {
+        "event": BALANCE_UPDATED,
+        "asset": balance.asset,
+        "available": plain(balance.available),
+        "held": plain(balance.held),
+        "pending": plain(balance.pending),
+        "total": plain(balance.total),
+        "timestamp": at.isoformat(),
+    }
+    return Event(ORDERS_NAMESPACE, user_room(balance.account_id), BALANCE_UPDATED, payload)
 
 
 def market_trade(trade, *, at):

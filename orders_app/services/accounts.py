@@ -1,5 +1,6 @@
 """Registration, login and token issue."""
 
+import uuid
 from functools import lru_cache
 
 import argon2
@@ -11,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from ..domain.errors import AuthenticationFailed, Conflict
 from ..extensions import db
 from ..models import User
+from .balances import fund_new_account
 from .unit_of_work import unit_of_work
 
 INVALID_CREDENTIALS = "Invalid username or password."
@@ -32,14 +34,15 @@ def _profile():
 
 
 def register_user(*, username, password):
-    """Create a user with a hashed password; Conflict if the username is taken."""
+    """Create a user with a hashed password and a funded account; Conflict if the username is taken."""
     password_hash = _hasher(_profile()).hash(password)
     try:
         with unit_of_work() as uow:
             if uow.session.scalar(select(User.id).where(User.username == username)) is not None:
                 raise Conflict(f"Username '{username}' is already taken.", field="username")
-            user = User(username=username, password_hash=password_hash)
+            user = User(id=uuid.uuid4(), username=username, password_hash=password_hash)
             uow.session.add(user)
+            fund_new_account(uow, user.id)
     except IntegrityError:
         # Two registrations raced past the check; the unique index kept one.
         raise Conflict(f"Username '{username}' is already taken.", field="username") from None

@@ -4,6 +4,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from ..domain.decimals import MAX_FRACTION_DIGITS, places
+from ..domain.enums import Settlement
 from ..domain.errors import InvalidInput
 from ..extensions import db
 from ..models import Instrument
@@ -22,7 +24,14 @@ def sync_instruments(*, definitions):
                 "tick_size": Decimal(str(definition["tickSize"])),
                 "lot_size": Decimal(str(definition["lotSize"])),
                 "min_amount": Decimal(str(definition.get("minAmount", definition["lotSize"]))),
+                "settlement": Settlement(definition.get("settlement", Settlement.IMMEDIATE.value)),
             }
+            if places(wanted["tick_size"]) + places(wanted["lot_size"]) > MAX_FRACTION_DIGITS:
+                # amount x price must be exact in a balance, which keeps MAX_FRACTION_DIGITS places.
+                raise ValueError(
+                    f"{definition['symbol']}: tick size and lot size together have more than "
+                    f"{MAX_FRACTION_DIGITS} decimal places."
+                )
             instrument = existing.get(definition["symbol"])
             if instrument is None:
                 uow.session.add(Instrument(symbol=definition["symbol"], **wanted))

@@ -1,7 +1,11 @@
 """Order use cases: place (and match), amend, cancel, record an execution report, read.
 
 Every change to a pair's book runs under that pair's lock (services/books.py) and in one
-transaction with the trades and order updates it causes; events go out after the commit.
+transaction with the trades, order updates and money movements it causes; events go out after
+the commit. Money follows the hold rules of domain/funds.py: an open order holds what it may still
+spend, a trade pays out of that hold, and whatever the order will no longer need goes back to
+available. Matching runs in memory before any balance is locked, so that every balance the change
+touches is locked in one batch (services/ledger.py explains why).
 """
 
 import uuid
@@ -12,13 +16,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
 from ..domain import orders as rules
-from ..domain.enums import OrderStatus, OrderType, SelfTradePrevention, Side, TimeInForce
+from ..domain import funds
+from ..domain.enums import EntryType, OrderStatus, OrderType, SelfTradePrevention, Settlement, Side, TimeInForce
+from ..domain.decimals import plain
 from ..domain.errors import Conflict, NotFound
+from ..domain.funds import VENUE_ACCOUNT, InsufficientFunds
 from ..engine import Taker, TakerOutcome
 from ..extensions import db
 from ..models import Order, Trade
 from ..realtime import events
-from . import books, instruments
+from . import books, instruments, ledger
 from .unit_of_work import unit_of_work
 
 
@@ -54,6 +61,15 @@ def place_order(
                 existing = _find_by_client_order_id(user_id, client_order_id)
                 if existing is not None:
                     return _same_request_or_conflict(existing, request), False
+            asset = funds.hold_asset(side, spec.base, spec.quote)
+            available = ledger.available(uow.session, user_id, asset)
+            budget = None
+            if type is OrderType.MARKET and side is Side.BUY:
+                if available <= 0:
+                    raise InsufficientFunds(f"Insufficient {asset}: none available to buy with.", field="amount")
+                budget = available  # a MARKET BUY fills what the funds cover; the rest expires
+            else:
+                _check_available(asset, funds.hold_for(side, type, amount, price), available)
             book = books.checkout(uow, instrument)
             order = Order(
                 id=uuid.uuid4(),
@@ -78,7 +94,14 @@ def place_order(
             )
             uow.session.add(order)
             uow.events.append(events.order_created(order, at=uow.now))
-            _match(uow, instrument, book, order, amount)
+            result = _submit(book, order, amount, funds=budget)
+            uow.ledger.lock(_balance_keys(instrument, order, result))
+            if budget is None:
+                hold = funds.hold_for(side, type, amount, price)
+            else:
+                hold = funds.spend((fill.amount, fill.price) for fill in result.fills)
+            _post_hold_change(uow, order, asset, hold)
+            _record_match(uow, instrument, order, result)
     except IntegrityError:
         # Two requests with the same clientOrderId raced; the unique index kept the first.
         existing = client_order_id and _find_by_client_order_id(user_id, client_order_id)
@@ -109,6 +132,10 @@ def amend_order(*, user_id, order_id, price=None, amount=None):
         spec.checked_notional(new_amount, new_price)
         if (new_price, new_amount) == (order.price, order.amount):
             return order
+        asset = funds.hold_asset(order.side, spec.base, spec.quote)
+        hold_change = _held_by(order, new_amount - order.filled_amount, new_price) - _held_by(order)
+        if hold_change > 0:
+            _check_available(asset, hold_change, ledger.available(uow.session, user_id, asset))
         keeps_priority = new_price == order.price and new_amount < order.amount
         book = books.checkout(uow, instrument)
         order.price, order.amount, order.updated_at = new_price, new_amount, uow.now
@@ -116,11 +143,16 @@ def amend_order(*, user_id, order_id, price=None, amount=None):
         _bump_sequence(instrument)  # the amend is one change to the book, however it is carried out
         if keeps_priority:
             book.reduce(order.id, order.remaining_amount)
+            uow.ledger.lock(_balance_keys(instrument, order))
+            _post_hold_change(uow, order, asset, hold_change)
             if order.remaining_amount == 0:
                 _set_status(uow, order, OrderStatus.FILLED)
         else:
             book.cancel(order.id)
-            _match(uow, instrument, book, order, order.remaining_amount, counts_as_change=False)
+            result = _submit(book, order, order.remaining_amount)
+            uow.ledger.lock(_balance_keys(instrument, order, result))
+            _post_hold_change(uow, order, asset, hold_change)
+            _record_match(uow, instrument, order, result, counts_as_change=False)
     return order
 
 
@@ -132,6 +164,8 @@ def cancel_order(*, user_id, order_id):
         book = books.checkout(uow, instrument)
         if book.cancel(order.id) is not None:
             _bump_sequence(instrument)
+        uow.ledger.lock(_balance_keys(instrument, order))
+        _release_all(uow, order)
         _set_status(uow, order, new_status)
     return order
 
@@ -154,11 +188,28 @@ def record_execution(*, user_id, order_id, executed_amount, executed_price):
             executed_at=uow.now,
         )
         _record_fill(uow, order, trade)
+        uow.ledger.lock(_balance_keys(instrument, order, venue=True))
+        _settle_trade_funds(uow, instrument, trade, {order.side: order})
         book = books.checkout(uow, instrument)
         if order.id in book:
             book.reduce(order.id, order.remaining_amount)
             _bump_sequence(instrument)
     return trade, order
+
+
+def hold_for_existing_order(*, order_id):
+    """Hold what an open order from before accounts existed needs. False, changing nothing, when
+    its owner cannot cover it."""
+    try:
+        with unit_of_work() as uow:
+            order = uow.session.get(Order, order_id)
+            instrument = books.lock_pair(uow.session, order.pair)
+            uow.ledger.lock(_balance_keys(instrument, order))
+            spec = instrument.spec
+            _post_hold_change(uow, order, funds.hold_asset(order.side, spec.base, spec.quote), _held_by(order))
+    except InsufficientFunds:
+        return False
+    return True
 
 
 def get_order(*, user_id, order_id):
@@ -180,12 +231,9 @@ def orders_query(*, user_id, status=None, pair=None, side=None):
     return query.order_by(Order.created_at.desc(), Order.id.desc())
 
 
-def _match(uow, instrument, book, order, amount, counts_as_change=True):
-    """Run `order` (for `amount`) through the book and write what happened.
-
-    Resting counts as a change to the book unless the caller already counted one (an amend).
-    """
-    result = book.submit(
+def _submit(book, order, amount, *, funds=None):
+    """Run `order` (for `amount`) through the in-memory book; nothing is written yet."""
+    return book.submit(
         Taker(
             order_id=order.id,
             user_id=order.user_id,
@@ -195,13 +243,25 @@ def _match(uow, instrument, book, order, amount, counts_as_change=True):
             amount=amount,
             time_in_force=order.time_in_force,
             self_trade_prevention=order.self_trade_prevention,
+            funds=funds,
+            lot_size=order.instrument.lot_size if funds is not None else None,
         )
     )
+
+
+def _record_match(uow, instrument, order, result, counts_as_change=True):
+    """Write what matching `order` did: cancelled makers, trades, money, and where the taker ended up.
+
+    The balances involved must already be locked. Resting counts as a change to the book unless the
+    caller already counted one (an amend).
+    """
     maker_ids = {fill.maker_order_id for fill in result.fills} | {m.order_id for m in result.cancelled_makers}
     makers = _orders_by_id(uow.session, maker_ids)
     for cancelled in result.cancelled_makers:
         _bump_sequence(instrument)
-        _set_status(uow, makers[cancelled.order_id], OrderStatus.CANCELLED)
+        maker = makers[cancelled.order_id]
+        _release_all(uow, maker)
+        _set_status(uow, maker, OrderStatus.CANCELLED)
     for fill in result.fills:
         _bump_sequence(instrument)
         trade = Trade(
@@ -221,13 +281,90 @@ def _match(uow, instrument, book, order, amount, counts_as_change=True):
         _link(trade, order)
         _record_fill(uow, maker, trade)
         _record_fill(uow, order, trade)
+        _settle_trade_funds(uow, instrument, trade, {maker.side: maker, order.side: order})
         uow.events.append(events.market_trade(trade, at=uow.now))
     if result.outcome is TakerOutcome.RESTED:
         if counts_as_change:
             _bump_sequence(instrument)
         order.priority = instrument.sequence
     elif result.outcome is TakerOutcome.EXPIRED:
+        _release_all(uow, order)
         _set_status(uow, order, OrderStatus.EXPIRED)
+
+
+def _settle_trade_funds(uow, instrument, trade, orders_by_side):
+    """Move a trade's money between its two sides (a missing side is the venue), and give the buyer
+    back what its hold reserved beyond the trade price.
+
+    A trade on an instrument that settles later credits proceeds as pending, and stays unsettled.
+    """
+    buy_order, sell_order = orders_by_side.get(Side.BUY), orders_by_side.get(Side.SELL)
+    buyer = buy_order.user_id if buy_order else VENUE_ACCOUNT
+    seller = sell_order.user_id if sell_order else VENUE_ACCOUNT
+    deferred = instrument.settlement is Settlement.DEFERRED
+    trade.settled_at = None if deferred else uow.now
+    legs = funds.trade_legs(
+        base=instrument.base,
+        quote=instrument.quote,
+        amount=trade.amount,
+        price=trade.price,
+        buyer=buyer,
+        seller=seller,
+        deferred=deferred,
+    )
+    order_ids = {order.user_id: order.id for order in orders_by_side.values()}
+    uow.ledger.post(EntryType.TRADE, legs, order_ids=order_ids, trade_id=trade.id)
+    if buy_order is not None and buy_order.price is not None and trade.price < buy_order.price:
+        improvement = trade.amount * (buy_order.price - trade.price)
+        uow.ledger.post(
+            EntryType.RELEASE,
+            funds.release_legs(buyer, instrument.quote, improvement),
+            order_id=buy_order.id,
+            trade_id=trade.id,
+        )
+
+
+def _held_by(order, remaining=None, price=None):
+    """What `order` holds for its remaining amount, or would hold for another remaining and price."""
+    return funds.hold_for(
+        order.side,
+        order.type,
+        order.remaining_amount if remaining is None else remaining,
+        order.price if price is None else price,
+    )
+
+
+def _post_hold_change(uow, order, asset, change):
+    """Hold more (change > 0) or release some (change < 0) for `order`."""
+    if change > 0:
+        uow.ledger.post(EntryType.HOLD, funds.hold_legs(order.user_id, asset, change), order_id=order.id)
+    elif change < 0:
+        uow.ledger.post(EntryType.RELEASE, funds.release_legs(order.user_id, asset, -change), order_id=order.id)
+
+
+def _release_all(uow, order):
+    """Give back everything `order` still holds: it will not trade again."""
+    spec = order.instrument.spec
+    _post_hold_change(uow, order, funds.hold_asset(order.side, spec.base, spec.quote), -_held_by(order))
+
+
+def _check_available(asset, needed, available):
+    if needed > available:
+        raise InsufficientFunds(
+            f"Insufficient {asset}: {plain(needed)} needed, {plain(available)} available.", field="amount"
+        )
+
+
+def _balance_keys(instrument, order, result=None, *, venue=False):
+    """The balances a change to `order` may move: both assets of the order's owner, of every maker
+    the match met, and of the venue for an execution report."""
+    accounts = {order.user_id}
+    if result is not None:
+        accounts |= {fill.maker_user_id for fill in result.fills}
+        accounts |= {maker.user_id for maker in result.cancelled_makers}
+    if venue:
+        accounts.add(VENUE_ACCOUNT)
+    return {(account, asset) for account in accounts for asset in (instrument.base, instrument.quote)}
 
 
 def _record_fill(uow, order, trade):

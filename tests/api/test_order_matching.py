@@ -346,19 +346,27 @@ def test_crossing_order_gets_only_what_execution_reports_left(
 
 
 def test_order_whose_fills_would_overflow_its_value_is_refused_and_the_book_is_left_as_it_was(
-    client, post_order, place_order, order_book, user, other_user
+    client, post_order, place_order, order_book, fund, balances_of, user, other_user, carol
 ):
     # Each bid is within range (4.5e19 x 2 = 9e19) and so is the sell at its own limit, but filling
     # the sell at the bids' price would give it a value of 1.8e20, past what an order can hold.
-    bids = [place_order(user, side="BUY", amount="45000000000000000000", price="2.00000") for _ in range(2)]
+    # Each bid holds 9e19 USD, so each has an owner of its own: one balance stays below 1e20 too.
+    bidders = (user, carol)
+    for bidder in bidders:
+        fund(bidder, "USD", "90000000000000000000")
+    fund(other_user, "EUR", "90000000000000000000")  # the sell is refused for its value, not for want of EUR
+    bids = [place_order(bidder, side="BUY", amount="45000000000000000000", price="2.00000") for bidder in bidders]
     book_before = order_book()
+    seller_balances = balances_of(other_user)
 
     response = post_order(other_user, side="SELL", amount="90000000000000000000", price="1.00000")
 
     assert response.status_code == 422, response.get_json()
+    assert "filled value" in response.get_json()["message"]
     assert {**order_book(), "timestamp": None} == {**book_before, "timestamp": None}
-    assert [fetch_order(client, user, bid["orderId"]) for bid in bids] == bids
+    assert [fetch_order(client, bidder, bid["orderId"]) for bidder, bid in zip(bidders, bids)] == bids
     assert client.get("/orders", headers=other_user.headers).get_json() == []
+    assert balances_of(other_user) == seller_balances
     follow_up = place_order(other_user, side="SELL", amount="100", price="2.00000")
     assert counter_orders(follow_up) == [bids[0]["orderId"]]
 

@@ -2,6 +2,7 @@
 
 import json
 import re
+from decimal import Decimal
 
 import pytest
 
@@ -118,8 +119,13 @@ def test_decimals_are_accepted_as_numbers_or_strings_and_shown_on_the_instrument
     ],
 )
 def test_json_numbers_are_read_exactly_never_through_float(
-    client, user, pair, amount, price, expected_amount, expected_price
+    client, fund, balances_of, user, pair, amount, price, expected_amount, expected_price
 ):
+    # Credited what the BUY holds on top of the starting balance, so that even the largest amount
+    # here is never refused for want of funds.
+    quote = pair.split("/")[1]
+    exact_hold = Decimal(amount) * Decimal(price)
+    fund(user, quote, exact_hold)
     # The body is written by hand: these values have no exact binary float, so a float
     # anywhere on the way would land them off the grid or change their digits.
     text = f'{{"pair": "{pair}", "side": "BUY", "type": "LIMIT", "amount": {amount}, "price": {price}}}'
@@ -129,6 +135,7 @@ def test_json_numbers_are_read_exactly_never_through_float(
     assert response.status_code == 201, response.get_json()
     order = response.get_json()
     assert (order["amount"], order["price"]) == (expected_amount, expected_price)
+    assert balances_of(user)[quote]["held"] == exact_hold
 
 
 def test_unknown_pair_is_422(post_order, user):

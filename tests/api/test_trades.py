@@ -155,12 +155,17 @@ def test_order_whose_value_reaches_1e20_is_refused_up_front(client, post_order, 
     assert client.get("/orders", headers=user.headers).get_json() == []
 
 
-def test_sell_fill_far_above_its_limit_that_would_reach_1e20_is_refused(client, place_order, post_trade, user):
+def test_sell_fill_far_above_its_limit_that_would_reach_1e20_is_refused(
+    client, place_order, post_trade, fund, balances_of, user
+):
     # A SELL may fill above its limit, so its filled value can outgrow what the order was checked for.
+    fund(user, "EUR", "90000000000000000000")  # what the sell holds
     sell = place_order(user, side="SELL", amount="90000000000000000000", price="1.00000")
+    balances_before = balances_of(user)
 
     assert_error(post_trade(user, sell, "90000000000000000000", "2.00000"), 422, field="executedPrice")
     assert fetch_order(client, user, sell["orderId"]) == sell
+    assert balances_of(user) == balances_before
 
 
 # --- limit price ----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Socket.IO test-client helpers: read what a socket received, drive orders over HTTP."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 
@@ -19,6 +20,41 @@ def received():
         return events
 
     return read
+
+
+@pytest.fixture
+def balance_updated(utc_timestamp):
+    """balance_updated("USD", available="98900", held="1100") -> the (name, payload) a BALANCE_UPDATED must be."""
+
+    def expected(asset, *, available, held="0", pending="0"):
+        total = Decimal(available) + Decimal(held) + Decimal(pending)
+        payload = {
+            "event": "BALANCE_UPDATED",
+            "asset": asset,
+            "available": available,
+            "held": held,
+            "pending": pending,
+            "total": f"{total.normalize():f}",
+            "timestamp": utc_timestamp,
+        }
+        return "BALANCE_UPDATED", payload
+
+    return expected
+
+
+@pytest.fixture
+def balance_line(balance_updated):
+    """balance_line(payload) -> ("BALANCE_UPDATED", asset, available, held), once the payload is checked whole.
+
+    The instruments these tests trade settle at once, so pending is always 0 and total is available + held.
+    """
+
+    def summarise(payload):
+        asset, available, held = payload["asset"], payload["available"], payload["held"]
+        assert ("BALANCE_UPDATED", payload) == balance_updated(asset, available=available, held=held)
+        return "BALANCE_UPDATED", asset, available, held
+
+    return summarise
 
 
 @pytest.fixture

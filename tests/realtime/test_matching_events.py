@@ -1,4 +1,10 @@
-"""Private events of matching, amend and cancel: each owner hears about its own orders, in the order things happened."""
+"""Private events of matching, amend and cancel: each owner hears about its own orders, in the order things happened.
+
+Every user starts with 100000 USD and 100000 EUR. A BUY holds amount x limit of USD, a SELL holds its
+amount of EUR; a trade pays out of those holds at the maker's price, and a buyer gets back what its
+hold reserved above that price. A change's BALANCE_UPDATED events follow its order and trade events,
+one per asset of that owner it changed, the first changed first.
+"""
 
 from types import SimpleNamespace
 
@@ -12,19 +18,18 @@ def sockets(user, other_user, carol, socket_client):
 
 
 @pytest.fixture
-def story(received):
+def story(received, balance_line):
     """story(sio) -> each event since the previous read as (name, orderId) or, for a status change,
-    (name, orderId, oldStatus, newStatus)."""
+    (name, orderId, oldStatus, newStatus), or for a balance ("BALANCE_UPDATED", asset, available, held)."""
 
-    def read(sio):
-        return [
-            (name, payload["orderId"], payload["oldStatus"], payload["newStatus"])
-            if name == "ORDER_STATUS_CHANGED"
-            else (name, payload["orderId"])
-            for name, payload in received(sio)
-        ]
+    def line(name, payload):
+        if name == "ORDER_STATUS_CHANGED":
+            return name, payload["orderId"], payload["oldStatus"], payload["newStatus"]
+        if name == "BALANCE_UPDATED":
+            return balance_line(payload)
+        return name, payload["orderId"]
 
-    return read
+    return lambda sio: [line(name, payload) for name, payload in received(sio)]
 
 
 @pytest.fixture
@@ -60,11 +65,15 @@ def test_cross_tells_the_maker_and_the_taker_each_about_their_own_order_only(
     assert story(sockets.alice) == [
         ("TRADE_ADDED", maker["orderId"]),
         ("ORDER_STATUS_CHANGED", maker["orderId"], "PENDING", "FILLED"),
+        ("BALANCE_UPDATED", "USD", "100110", "0"),
+        ("BALANCE_UPDATED", "EUR", "99900", "0"),
     ]
     assert story(sockets.bob) == [
         ("ORDER_CREATED", taker["orderId"]),
         ("TRADE_ADDED", taker["orderId"]),
         ("ORDER_STATUS_CHANGED", taker["orderId"], "PENDING", "FILLED"),
+        ("BALANCE_UPDATED", "USD", "99890", "0"),
+        ("BALANCE_UPDATED", "EUR", "100100", "0"),
     ]
     assert story(sockets.carol) == []
 
@@ -93,7 +102,7 @@ def test_trade_added_carries_the_trade_exactly_as_that_owners_order_shows_it(
 
 
 def test_sweep_tells_every_owner_in_the_order_the_trades_happened(
-    place_order, user, other_user, carol, sockets, drain, story, received
+    place_order, user, other_user, carol, sockets, drain, story, received, balance_line
 ):
     first = place_order(user, side="SELL", amount="100", price="1.10000")
     second = place_order(carol, side="SELL", amount="100", price="1.10000")
@@ -102,15 +111,20 @@ def test_sweep_tells_every_owner_in_the_order_the_trades_happened(
 
     taker = place_order(other_user, side="BUY", amount="250", price="1.10010")
 
+    # Alice sold 100 at 1.10000 and 50 at 1.10010 (55.005 USD); 50 of her third order still holds EUR.
     assert story(sockets.alice) == [
         ("TRADE_ADDED", first["orderId"]),
         ("ORDER_STATUS_CHANGED", first["orderId"], "PENDING", "FILLED"),
         ("TRADE_ADDED", third["orderId"]),
         ("ORDER_STATUS_CHANGED", third["orderId"], "PENDING", "PARTIALLY_FILLED"),
+        ("BALANCE_UPDATED", "USD", "100165.005", "0"),
+        ("BALANCE_UPDATED", "EUR", "99800", "50"),
     ]
     assert story(sockets.carol) == [
         ("TRADE_ADDED", second["orderId"]),
         ("ORDER_STATUS_CHANGED", second["orderId"], "PENDING", "FILLED"),
+        ("BALANCE_UPDATED", "USD", "100110", "0"),
+        ("BALANCE_UPDATED", "EUR", "99900", "0"),
     ]
     bob_events = received(sockets.bob)
     assert [name for name, _ in bob_events] == [
@@ -120,6 +134,13 @@ def test_sweep_tells_every_owner_in_the_order_the_trades_happened(
         "TRADE_ADDED",
         "TRADE_ADDED",
         "ORDER_STATUS_CHANGED",
+        "BALANCE_UPDATED",
+        "BALANCE_UPDATED",
+    ]
+    # Bob paid 110 + 110 + 55.005; what his 1.10010 hold reserved above the two 1.10000 fills came back.
+    assert [balance_line(payload) for name, payload in bob_events if name == "BALANCE_UPDATED"] == [
+        ("BALANCE_UPDATED", "USD", "99724.995", "0"),
+        ("BALANCE_UPDATED", "EUR", "100250", "0"),
     ]
     assert trade_ids(payload for name, payload in bob_events if name == "TRADE_ADDED") == [
         trade["tradeId"] for trade in taker["trades"]
@@ -136,15 +157,20 @@ def test_self_trade_cancellation_tells_the_owner_before_the_fills(
 
     taker = place_order(user, side="BUY", amount="100", price="1.10010")
 
+    # USD changed first (the taker's hold), then EUR (the cancelled maker's 100 released, then 100 bought).
     assert story(sockets.alice) == [
         ("ORDER_CREATED", taker["orderId"]),
         ("ORDER_STATUS_CHANGED", own["orderId"], "PENDING", "CANCELLED"),
         ("TRADE_ADDED", taker["orderId"]),
         ("ORDER_STATUS_CHANGED", taker["orderId"], "PENDING", "FILLED"),
+        ("BALANCE_UPDATED", "USD", "99889.99", "0"),
+        ("BALANCE_UPDATED", "EUR", "100100", "0"),
     ]
     assert story(sockets.bob) == [
         ("TRADE_ADDED", theirs["orderId"]),
         ("ORDER_STATUS_CHANGED", theirs["orderId"], "PENDING", "FILLED"),
+        ("BALANCE_UPDATED", "USD", "100110.01", "0"),
+        ("BALANCE_UPDATED", "EUR", "99900", "0"),
     ]
 
 
@@ -154,9 +180,11 @@ def test_expire_taker_tells_the_owner_only_that_the_incoming_order_expired(place
 
     taker = place_order(user, side="BUY", amount="100", price="1.10000", selfTradePrevention="EXPIRE_TAKER")
 
+    # The taker's hold went on and came straight off again: USD changed, and is back where it was.
     assert story(sockets.alice) == [
         ("ORDER_CREATED", taker["orderId"]),
         ("ORDER_STATUS_CHANGED", taker["orderId"], "PENDING", "EXPIRED"),
+        ("BALANCE_UPDATED", "USD", "100000", "0"),
     ]
 
 
@@ -166,15 +194,20 @@ def test_ioc_remainder_expires_after_its_fills(place_order, user, other_user, so
 
     taker = place_order(other_user, side="BUY", amount="300", price="1.10000", timeInForce="IOC")
 
+    # Bob paid 110 for the 100 filled; the hold for the expired 200 was released.
     assert story(sockets.bob) == [
         ("ORDER_CREATED", taker["orderId"]),
         ("TRADE_ADDED", taker["orderId"]),
         ("ORDER_STATUS_CHANGED", taker["orderId"], "PENDING", "PARTIALLY_FILLED"),
         ("ORDER_STATUS_CHANGED", taker["orderId"], "PARTIALLY_FILLED", "EXPIRED"),
+        ("BALANCE_UPDATED", "USD", "99890", "0"),
+        ("BALANCE_UPDATED", "EUR", "100100", "0"),
     ]
     assert story(sockets.alice) == [
         ("TRADE_ADDED", maker["orderId"]),
         ("ORDER_STATUS_CHANGED", maker["orderId"], "PENDING", "FILLED"),
+        ("BALANCE_UPDATED", "USD", "100110", "0"),
+        ("BALANCE_UPDATED", "EUR", "99900", "0"),
     ]
 
 
@@ -189,6 +222,7 @@ def test_fok_that_cannot_fill_tells_only_its_owner_that_it_expired(
     assert story(sockets.bob) == [
         ("ORDER_CREATED", taker["orderId"]),
         ("ORDER_STATUS_CHANGED", taker["orderId"], "PENDING", "EXPIRED"),
+        ("BALANCE_UPDATED", "USD", "100000", "0"),
     ]
     assert story(sockets.alice) == []
 
@@ -197,7 +231,7 @@ def test_fok_that_cannot_fill_tells_only_its_owner_that_it_expired(
 
 
 def test_amend_sends_order_updated_with_the_new_price_amount_and_remaining(
-    client, place_order, filled, user, sockets, received, drain, utc_timestamp
+    client, place_order, filled, user, sockets, received, drain, balance_updated, utc_timestamp
 ):
     order = place_order(user, side="BUY", amount="1000", price="1.10000")
     filled(user, order, "250")
@@ -216,7 +250,9 @@ def test_amend_sends_order_updated_with_the_new_price_amount_and_remaining(
                 "remainingAmount": "550",
                 "timestamp": utc_timestamp,
             },
-        )
+        ),
+        # The 550 left now holds 550 x 1.0999 = 604.945 instead of 750 x 1.1 = 825.
+        balance_updated("USD", available="99120.055", held="604.945"),
     ]
 
 
@@ -233,10 +269,14 @@ def test_amend_that_crosses_sends_order_updated_before_the_trades_it_causes(
         ("ORDER_UPDATED", ask["orderId"]),
         ("TRADE_ADDED", ask["orderId"]),
         ("ORDER_STATUS_CHANGED", ask["orderId"], "PENDING", "FILLED"),
+        ("BALANCE_UPDATED", "USD", "100109.99", "0"),
+        ("BALANCE_UPDATED", "EUR", "99900", "0"),
     ]
     assert story(sockets.bob) == [
         ("TRADE_ADDED", bid["orderId"]),
         ("ORDER_STATUS_CHANGED", bid["orderId"], "PENDING", "FILLED"),
+        ("BALANCE_UPDATED", "USD", "99890.01", "0"),
+        ("BALANCE_UPDATED", "EUR", "100100", "0"),
     ]
 
 
@@ -249,9 +289,11 @@ def test_amend_down_to_the_filled_amount_sends_order_updated_then_filled(
 
     assert amend(client, user, order, amount="250").status_code == 200
 
+    # The 250 filled cost 275 USD; nothing is left to fill, so the other 825 held comes back.
     assert story(sockets.alice) == [
         ("ORDER_UPDATED", order["orderId"]),
         ("ORDER_STATUS_CHANGED", order["orderId"], "PARTIALLY_FILLED", "FILLED"),
+        ("BALANCE_UPDATED", "USD", "99725", "0"),
     ]
 
 
@@ -270,7 +312,10 @@ def test_delete_sends_status_changed_to_cancelled(client, place_order, user, soc
 
     assert client.delete(f"/orders/{order['orderId']}", headers=user.headers).status_code == 200
 
-    assert story(sockets.alice) == [("ORDER_STATUS_CHANGED", order["orderId"], "PENDING", "CANCELLED")]
+    assert story(sockets.alice) == [
+        ("ORDER_STATUS_CHANGED", order["orderId"], "PENDING", "CANCELLED"),
+        ("BALANCE_UPDATED", "USD", "100000", "0"),
+    ]
 
 
 # --- refused requests ------------------------------------------------------------------------

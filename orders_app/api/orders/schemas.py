@@ -26,6 +26,8 @@ class TradeSchema(ma.Schema):
     executed_amount = InstrumentDecimal("lot_size", attribute="amount", data_key="executedAmount")
     executed_price = InstrumentDecimal("tick_size", attribute="price", data_key="executedPrice")
     executed_at = fields.DateTime(data_key="executedAt", metadata={"description": "UTC, ISO-8601"})
+    settled = fields.Boolean(metadata={"description": "False while the proceeds of a deferred-settlement pair are pending"})
+    settled_at = fields.DateTime(data_key="settledAt", allow_none=True, metadata={"description": "UTC, ISO-8601"})
 
 
 class OrderSchema(ma.Schema):

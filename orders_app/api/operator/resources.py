@@ -1,0 +1,44 @@
+from flask.views import MethodView
+from flask_jwt_extended import current_user, jwt_required
+
+from ...domain.errors import Forbidden
+from ...services import balances, settlement
+from ..common import Blueprint
+from .schemas import DepositRequestSchema, DepositSchema, SettledTradeSchema
+
+blp = Blueprint("operator", __name__, description="Operator actions: credit funds, settle trades. Operator role only.")
+
+
+def operator_only():
+    if not current_user.is_operator:
+        raise Forbidden("This action needs the operator role.")
+
+
+@blp.route("/admin/deposits")
+class Deposits(MethodView):
+    decorators = [jwt_required()]
+
+    @blp.arguments(DepositRequestSchema)
+    @blp.response(201, DepositSchema)
+    @blp.alt_response(403, description="The caller is not an operator")
+    @blp.alt_response(404, description="No such user")
+    @blp.alt_response(422, description="Unknown asset, or an amount that is not positive")
+    def post(self, body):
+        """Credit funds to a user's available balance"""
+        operator_only()
+        user, balance, movement_id = balances.deposit(**body)
+        return {"deposit_id": movement_id, "username": user.username, "asset": balance.asset, "amount": body["amount"], "balance": balance}
+
+
+@blp.route("/trades/<uuid:trade_id>/settle")
+class SettleTrade(MethodView):
+    decorators = [jwt_required()]
+
+    @blp.response(200, SettledTradeSchema)
+    @blp.alt_response(403, description="The caller is not an operator")
+    @blp.alt_response(404, description="No such trade")
+    @blp.alt_response(409, description="The trade is already settled")
+    def post(self, trade_id):
+        """Settle a trade: its pending proceeds become available"""
+        operator_only()
+        return settlement.settle_trade(trade_id=trade_id)

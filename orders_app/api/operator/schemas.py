@@ -1,0 +1,27 @@
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from ..accounts.schemas import BalanceSchema
+from ..common import DecimalInput, PlainDecimal
+from ..market.schemas import PublicTradeSchema
+
+
+class DepositRequestSchema(ma.Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata={"example": "alice"})
+    asset = fields.String(required=True, validate=validate.Length(min=1, max=10), metadata={"example": "USD"})
+    amount = DecimalInput(example="5000")
+
+
+class DepositSchema(ma.Schema):
+    deposit_id = fields.UUID(data_key="depositId", metadata={"description": "The ledger movement"})
+    username = fields.String()
+    asset = fields.String()
+    amount = PlainDecimal()
+    balance = fields.Nested(BalanceSchema, metadata={"description": "The user's balance after the deposit"})
+
+
+class SettledTradeSchema(PublicTradeSchema):
+    """A trade with its settlement; the public tape leaves settlement out, it concerns the two owners."""
+
+    settled = fields.Boolean()
+    settled_at = fields.DateTime(data_key="settledAt", allow_none=True, metadata={"description": "UTC, ISO-8601"})
