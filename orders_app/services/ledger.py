@@ -15,8 +15,9 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..domain.decimals import plain
+from ..domain.decimals import UPPER_BOUND, plain
 from ..domain.enums import Bucket
+from ..domain.errors import InvalidInput
 from ..domain.funds import InsufficientFunds, check_balanced, is_system_account
 from ..models import Balance, LedgerEntry
 from ..realtime import events
@@ -30,7 +31,8 @@ class Ledger:
     def __init__(self, uow):
         self._uow = uow
         self._balances = None
-        self._changed = {}  # users' balances changed, in order of first change
+        self._before = {}  # each locked balance's buckets as the transaction found them
+        self._changed = {}  # users' balances posted to, in order of first change
         uow.before_commit(self._announce_balances)
 
     def lock(self, keys):
@@ -44,6 +46,7 @@ class Ledger:
         if missing:
             _insert_empty(session, missing)
             self._balances.update(_select_for_update(session, missing))
+        self._before = {key: _buckets(balance) for key, balance in self._balances.items()}
         return self._balances
 
     def balance(self, account_id, asset):
@@ -76,6 +79,12 @@ class Ledger:
                         field="amount",
                     )
                 raise RuntimeError(f"{leg.bucket.value} {leg.asset} of {leg.account_id} would become {after}.")
+            if abs(after) >= UPPER_BOUND:
+                # Every balance, the system accounts' included, must fit the NUMERIC(38, 18) column.
+                raise InvalidInput(
+                    f"This would take a {leg.asset} balance to {plain(UPPER_BOUND)} or more, the most an account holds.",
+                    field="amount",
+                )
             balance.set_bucket(leg.bucket, after)
             balance.updated_at = now
             self._uow.session.add(
@@ -98,8 +107,10 @@ class Ledger:
 
     def _announce_balances(self):
         # Last in the transaction's events: a client sees the orders and trades, then what they did to its money.
-        for balance in self._changed.values():
-            self._uow.events.append(events.balance_updated(balance, at=self._uow.now))
+        # A hold released in the same transaction (a FOK that could not fill) leaves nothing to announce.
+        for key, balance in self._changed.items():
+            if _buckets(balance) != self._before[key]:
+                self._uow.events.append(events.balance_updated(balance, at=self._uow.now))
 
 
 def available(session, account_id, asset):
@@ -107,6 +118,10 @@ def available(session, account_id, asset):
     lock decides, so a concurrent spend between the two is still refused."""
     value = session.scalar(select(Balance.available).where(Balance.account_id == account_id, Balance.asset == asset))
     return ZERO if value is None else value
+
+
+def _buckets(balance):
+    return balance.available, balance.held, balance.pending
 
 
 def _select_for_update(session, keys):

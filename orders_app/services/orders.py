@@ -135,7 +135,8 @@ def amend_order(*, user_id, order_id, price=None, amount=None):
         asset = funds.hold_asset(order.side, spec.base, spec.quote)
         hold_change = _held_by(order, new_amount - order.filled_amount, new_price) - _held_by(order)
         if hold_change > 0:
-            _check_available(asset, hold_change, ledger.available(uow.session, user_id, asset))
+            field = "amount" if amount is not None else "price"
+            _check_available(asset, hold_change, ledger.available(uow.session, user_id, asset), field=field)
         keeps_priority = new_price == order.price and new_amount < order.amount
         book = books.checkout(uow, instrument)
         order.price, order.amount, order.updated_at = new_price, new_amount, uow.now
@@ -186,6 +187,7 @@ def record_execution(*, user_id, order_id, executed_amount, executed_price):
             amount=fill_amount,
             price=fill_price,
             executed_at=uow.now,
+            settled_at=_settled_at(instrument, uow.now),
         )
         _record_fill(uow, order, trade)
         uow.ledger.lock(_balance_keys(instrument, order, venue=True))
@@ -273,6 +275,7 @@ def _record_match(uow, instrument, order, result, counts_as_change=True):
             taker_side=fill.taker_side,
             sequence=instrument.sequence,
             executed_at=uow.now,
+            settled_at=_settled_at(instrument, uow.now),
         )
         instrument.last_trade_price = fill.price
         maker = makers[fill.maker_order_id]
@@ -296,13 +299,11 @@ def _settle_trade_funds(uow, instrument, trade, orders_by_side):
     """Move a trade's money between its two sides (a missing side is the venue), and give the buyer
     back what its hold reserved beyond the trade price.
 
-    A trade on an instrument that settles later credits proceeds as pending, and stays unsettled.
+    An unsettled trade (its instrument settles later) credits the proceeds as pending.
     """
     buy_order, sell_order = orders_by_side.get(Side.BUY), orders_by_side.get(Side.SELL)
     buyer = buy_order.user_id if buy_order else VENUE_ACCOUNT
     seller = sell_order.user_id if sell_order else VENUE_ACCOUNT
-    deferred = instrument.settlement is Settlement.DEFERRED
-    trade.settled_at = None if deferred else uow.now
     legs = funds.trade_legs(
         base=instrument.base,
         quote=instrument.quote,
@@ -310,7 +311,7 @@ def _settle_trade_funds(uow, instrument, trade, orders_by_side):
         price=trade.price,
         buyer=buyer,
         seller=seller,
-        deferred=deferred,
+        deferred=not trade.settled,
     )
     order_ids = {order.user_id: order.id for order in orders_by_side.values()}
     uow.ledger.post(EntryType.TRADE, legs, order_ids=order_ids, trade_id=trade.id)
@@ -322,6 +323,11 @@ def _settle_trade_funds(uow, instrument, trade, orders_by_side):
             order_id=buy_order.id,
             trade_id=trade.id,
         )
+
+
+def _settled_at(instrument, now):
+    """A trade settles in its own transaction unless its instrument defers settlement."""
+    return None if instrument.settlement is Settlement.DEFERRED else now
 
 
 def _held_by(order, remaining=None, price=None):
@@ -348,10 +354,10 @@ def _release_all(uow, order):
     _post_hold_change(uow, order, funds.hold_asset(order.side, spec.base, spec.quote), -_held_by(order))
 
 
-def _check_available(asset, needed, available):
+def _check_available(asset, needed, available, *, field="amount"):
     if needed > available:
         raise InsufficientFunds(
-            f"Insufficient {asset}: {plain(needed)} needed, {plain(available)} available.", field="amount"
+            f"Insufficient {asset}: {plain(needed)} needed, {plain(available)} available.", field=field
         )
 
 

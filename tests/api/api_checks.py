@@ -23,7 +23,7 @@ ORDER_FIELDS = {
     "trades",
 }
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
-TRADE_FIELDS = {"tradeId", "executedAmount", "executedPrice", "executedAt"}
+TRADE_FIELDS = {"tradeId", "executedAmount", "executedPrice", "executedAt", "settled", "settledAt"}
 # What a stack trace, a driver error or a SQL statement would put in a response body.
 LEAK_MARKERS = ("Traceback", "File \"", "sqlalchemy", "sqlite3", "psycopg2", "OperationalError", "SELECT ", "INSERT ")
 

@@ -398,7 +398,8 @@ def test_amend_to_a_higher_price_than_the_funds_cover_is_422(client, place_order
     # 1000 x 12.00001 = 12000.01 needs 10900.01 more than the 1100 held; 10900 is available.
     response = amend(client, user, order, price="12.00001")
 
-    assert_error(response, 422, field="amount")
+    # The error names the input the user changed.
+    assert_error(response, 422, field="price")
     assert fetch_order(client, user, order["orderId"]) == order
     assert balances_of(user)["USD"] == money("10900", "89100", "0", "100000")
 

@@ -272,6 +272,9 @@ def test_trade_on_the_tape_has_exactly_the_public_fields(client, place_order, se
             "sellOrderId": maker["orderId"],
             "sequence": sequence(),
             "executedAt": trade["executedAt"],
+            # EUR/USD settles immediately: in the trade's own transaction.
+            "settled": True,
+            "settledAt": trade["executedAt"],
         }
     ]
 

@@ -1,5 +1,7 @@
 """Matching: orders on one pair cross at the maker's price, best price first, oldest first within a price."""
 
+from decimal import Decimal
+
 import pytest
 
 from api_checks import assert_error, fetch_order, fill
@@ -131,6 +133,8 @@ def test_both_orders_show_the_same_trade_each_from_its_own_side(client, place_or
         "executedAmount": "100",
         "executedPrice": "1.10000",
         "executedAt": taker_view["executedAt"],
+        "settled": True,
+        "settledAt": taker_view["executedAt"],  # EUR/USD settles in the trade's own transaction
     }
     assert maker_view == {**shared, "side": "SELL", "liquidity": "MAKER", "counterOrderId": taker["orderId"]}
     assert taker_view == {**shared, "side": "BUY", "liquidity": "TAKER", "counterOrderId": maker["orderId"]}
@@ -346,15 +350,20 @@ def test_crossing_order_gets_only_what_execution_reports_left(
 
 
 def test_order_whose_fills_would_overflow_its_value_is_refused_and_the_book_is_left_as_it_was(
-    client, post_order, place_order, order_book, fund, balances_of, user, other_user, carol
+    client, post_order, place_order, post_trade, order_book, fund, balances_of, user, other_user, carol
 ):
     # Each bid is within range (4.5e19 x 2 = 9e19) and so is the sell at its own limit, but filling
     # the sell at the bids' price would give it a value of 1.8e20, past what an order can hold.
-    # Each bid holds 9e19 USD, so each has an owner of its own: one balance stays below 1e20 too.
-    bidders = (user, carol)
-    for bidder in bidders:
-        fund(bidder, "USD", "90000000000000000000")
+    # Each bid holds 9e19 USD, so each has an owner of its own (a balance stays below 1e20 too), and
+    # the two 9e19 come from different places, as no one account may pay out 1.8e20 either: Alice's
+    # is deposited, Carol's is what an execution report of a sale at 100000 paid her.
+    fund(user, "USD", "90000000000000000000")
+    fund(carol, "EUR", "900000000000000")
+    sale = place_order(carol, side="SELL", amount="900000000000000", price="100000.00000")
+    fill(post_trade, carol, sale, "900000000000000", "100000.00000")
+    assert balances_of(carol)["USD"]["available"] == Decimal("90000000000000100000")
     fund(other_user, "EUR", "90000000000000000000")  # the sell is refused for its value, not for want of EUR
+    bidders = (user, carol)
     bids = [place_order(bidder, side="BUY", amount="45000000000000000000", price="2.00000") for bidder in bidders]
     book_before = order_book()
     seller_balances = balances_of(other_user)

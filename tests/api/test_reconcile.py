@@ -18,7 +18,9 @@ from orders_app.domain.funds import DEPOSITS_ACCOUNT, VENUE_ACCOUNT
 from orders_app.extensions import db
 from orders_app.models import Balance, LedgerEntry, Order, Trade
 
-MISMATCH_LINE = re.compile(r"^MISMATCH (?P<check>[^:]+): (?P<subject>.+): expected (?P<expected>\S+), found (?P<found>\S+)$")
+MISMATCH_LINE = re.compile(
+    r"^MISMATCH (?P<check>[^:]+): (?P<subject>.+): expected (?P<expected>\S+), found (?P<found>\S+)$"
+)
 
 BALANCE_VS_LEDGER = "balance equals its ledger entries"
 MOVEMENT_BALANCED = "movement sums to zero"
@@ -96,7 +98,7 @@ class Traded:
 
 
 @pytest.fixture
-def traded(make_user, place_order, post_order, post_trade, client, fund, app):
+def traded(make_user, place_order, post_trade, client, fund, app):
     """Two users after a cross, an execution report with a price improvement, an amend, a MARKET order,
     a cancel and an operator deposit; alice is left with one resting order."""
     alice, bob = make_user("alice"), make_user("bob")
@@ -206,7 +208,9 @@ def test_a_deleted_ledger_entry_is_reported(app, runner, traded):
     "change, status, still_held",
     [
         pytest.param({"status": OrderStatus.CANCELLED}, "CANCELLED", Decimal(0), id="closed without a release"),
-        pytest.param({"filled_amount": Decimal("600")}, "PARTIALLY_FILLED", Decimal("440"), id="filled without a trade"),
+        pytest.param(
+            {"filled_amount": Decimal("600")}, "PARTIALLY_FILLED", Decimal("440"), id="filled without a trade"
+        ),
     ],
 )
 def test_an_order_whose_hold_no_longer_matches_is_reported(app, runner, traded, change, status, still_held):
@@ -266,7 +270,9 @@ def test_an_unsettled_trade_without_pending_proceeds_is_reported(app, runner, tr
 
     def unsettle_the_cross(session):
         trade = session.scalars(
-            select(Trade).where(Trade.buy_order_id.is_not(None), Trade.sell_order_id.is_not(None), Trade.pair == "EUR/USD")
+            select(Trade).where(
+                Trade.buy_order_id.is_not(None), Trade.sell_order_id.is_not(None), Trade.pair == "EUR/USD"
+            )
         ).one()
         assert (trade.amount, trade.price) == (Decimal("400"), Decimal("1.10000"))
         trade.settled_at = None

@@ -84,6 +84,11 @@ def orders_of(client, user):
     return client.get("/orders", headers=user.headers).get_json()
 
 
+def settlements_in_orders(client, *owners):
+    """settlement_of each trade of each owner's orders, owner by owner."""
+    return [[settlement_of(trade) for order in orders_of(client, owner) for trade in order["trades"]] for owner in owners]
+
+
 # --- pending proceeds ------------------------------------------------------------------------
 
 
@@ -107,12 +112,15 @@ def test_balances_endpoint_shows_pending_within_the_total(client, gold_trade, us
     }
 
 
-def test_deferred_trade_is_unsettled_in_the_tape_and_in_both_orders(client, gold_trade, user, other_user):
-    assert settlement_of(public_trade(client, gold_trade)) == (False, None)
+def test_deferred_trade_is_unsettled_in_both_orders(client, gold_trade, user, other_user):
     for owner in (user, other_user):
         [order] = orders_of(client, owner)
         [trade] = order["trades"]
         assert (trade["tradeId"], *settlement_of(trade)) == (gold_trade, False, None)
+
+
+def test_deferred_trade_is_unsettled_on_the_trade_tape(client, gold_trade):
+    assert settlement_of(public_trade(client, gold_trade)) == (False, None)
 
 
 def test_pending_base_cannot_be_sold(client, post_order, balances_of, gold_trade, other_user):
@@ -174,13 +182,16 @@ def test_operator_settles_a_trade_and_pending_becomes_available(
     assert balances_of(other_user)["USD"] == money("80000", "0", "0", "80000")
 
 
-def test_settled_trade_shows_settled_in_the_tape_and_in_both_orders(client, gold_trade, operator, user, other_user):
+def test_settled_trade_shows_settled_in_both_orders(client, gold_trade, operator, user, other_user):
+    settled_at = settle(client, operator, gold_trade).get_json()["settledAt"]
+
+    assert settlements_in_orders(client, user, other_user) == [[(True, settled_at)], [(True, settled_at)]]
+
+
+def test_settled_trade_shows_settled_on_the_trade_tape(client, gold_trade, operator):
     settled_at = settle(client, operator, gold_trade).get_json()["settledAt"]
 
     assert settlement_of(public_trade(client, gold_trade)) == (True, settled_at)
-    for owner in (user, other_user):
-        [order] = orders_of(client, owner)
-        assert [settlement_of(trade) for trade in order["trades"]] == [(True, settled_at)]
 
 
 def test_settled_proceeds_can_be_spent(client, place_order, balances_of, gold_trade, operator, other_user):
@@ -201,7 +212,7 @@ def test_settling_a_settled_trade_is_409_and_credits_nothing_twice(
 
     assert gold_trade in body["message"], body
     assert (balances_of(user), balances_of(other_user)) == after_first
-    assert settlement_of(public_trade(client, gold_trade)) == (True, first["settledAt"])
+    assert settlements_in_orders(client, user) == [[(True, first["settledAt"])]]
 
 
 def test_settling_an_unknown_trade_is_404(client, operator):
@@ -214,13 +225,13 @@ def test_non_operator_cannot_settle_and_the_trade_stays_pending(client, balances
     for caller in (user, other_user):
         assert_error(settle(client, caller, gold_trade), 403)
 
-    assert settlement_of(public_trade(client, gold_trade)) == (False, None)
+    assert settlements_in_orders(client, user, other_user) == [[(False, None)], [(False, None)]]
     assert (balances_of(user), balances_of(other_user)) == before
 
 
-def test_settling_without_a_token_is_401(client, gold_trade):
+def test_settling_without_a_token_is_401(client, gold_trade, user):
     assert_error(client.post(f"/trades/{gold_trade}/settle"), 401)
-    assert settlement_of(public_trade(client, gold_trade)) == (False, None)
+    assert settlements_in_orders(client, user) == [[(False, None)]]
 
 
 def test_immediate_trade_cannot_be_settled_again(client, place_order, operator, user, other_user):
@@ -294,8 +305,8 @@ def test_settle_command_settles_every_pending_trade_and_prints_how_many(
     assert balances_of(other_user)["XAU"] == money("4", "0", "0", "4")
     assert balances_of(carol)["XAU"] == money("3", "0", "0", "3")
     assert balances_of(carol)["USD"] == money("94000", "0", "0", "94000")
-    for taker in (first, second):
-        assert public_trade(client, taker["trades"][0]["tradeId"])["settled"] is True
+    for owner, taker in ((other_user, first), (carol, second)):
+        assert [trade["settled"] for trade in fetch_order(client, owner, taker["orderId"])["trades"]] == [True]
     again = runner.invoke(args=["settle"])
     assert (again.exit_code, again.output.strip()) == (0, "Settled 0 trade(s).")
     reconciled = runner.invoke(args=["reconcile"])
@@ -308,15 +319,15 @@ def test_settle_command_with_a_pair_settles_only_that_pairs_trades(
     fund(user, "XAU", "10")
     fund(user, "XAG", "100")
     place_order(user, pair="XAU/USD", side="SELL", amount="1", price="2000.00")
-    gold = place_order(other_user, pair="XAU/USD", side="BUY", amount="1", price="2000.00")["trades"][0]
+    gold = place_order(other_user, pair="XAU/USD", side="BUY", amount="1", price="2000.00")
     place_order(user, pair="XAG/USD", side="SELL", amount="100", price="25.125")
-    silver = place_order(other_user, pair="XAG/USD", side="BUY", amount="100", price="25.125")["trades"][0]
+    silver = place_order(other_user, pair="XAG/USD", side="BUY", amount="100", price="25.125")
 
     result = runner.invoke(args=["settle", "--pair", "XAG/USD"])
 
     assert (result.exit_code, result.output.strip()) == (0, "Settled 1 trade(s).")
-    assert public_trade(client, silver["tradeId"])["settled"] is True
-    assert settlement_of(public_trade(client, gold["tradeId"])) == (False, None)
+    assert fetch_order(client, other_user, silver["orderId"])["trades"][0]["settled"] is True
+    assert settlement_of(fetch_order(client, other_user, gold["orderId"])["trades"][0]) == (False, None)
     # 100 x 25.125 = 2512.5 settled; 2000 still pending.
     assert balances_of(user)["USD"] == money("102512.5", "0", "2000", "104512.5")
     assert balances_of(other_user)["XAG"] == money("100", "0", "0", "100")
@@ -334,12 +345,19 @@ def test_immediate_trade_is_settled_when_executed(client, place_order, balances_
 
     [trade] = taker["trades"]
     assert settlement_of(trade) == (True, trade["executedAt"])
-    tape = public_trade(client, trade["tradeId"])
-    assert settlement_of(tape) == (True, tape["executedAt"])
     [maker_view] = fetch_order(client, user, maker["orderId"])["trades"]
     assert settlement_of(maker_view) == (True, maker_view["executedAt"])
     assert balances_of(user)["USD"]["pending"] == 0
     assert balances_of(other_user)["EUR"]["pending"] == 0
+
+
+def test_immediate_trade_is_settled_on_the_trade_tape(client, place_order, user, other_user):
+    place_order(user, side="SELL", amount="100", price="1.10000")
+    [trade] = place_order(other_user, side="BUY", amount="100", price="1.10000")["trades"]
+
+    tape = public_trade(client, trade["tradeId"])
+
+    assert settlement_of(tape) == (True, tape["executedAt"])
 
 
 def test_immediate_execution_report_is_settled_when_recorded(place_order, post_trade, user):

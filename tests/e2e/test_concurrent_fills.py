@@ -70,6 +70,7 @@ def balance_payload(utc_timestamp):
 
 
 def plain(value):
+    """A decimal as BALANCE_UPDATED writes it: 1100, 98900.5, never 1.1E+3."""
     return f"{value.normalize():f}"
 
 

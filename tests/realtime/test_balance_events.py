@@ -77,7 +77,10 @@ def test_limit_buy_sends_its_quote_balance_right_after_order_created(
     order = response.get_json()
 
     assert received(sockets.alice) == [
-        ("ORDER_CREATED", {"event": "ORDER_CREATED", "orderId": order["orderId"], "order": order, "timestamp": utc_timestamp}),
+        (
+            "ORDER_CREATED",
+            {"event": "ORDER_CREATED", "orderId": order["orderId"], "order": order, "timestamp": utc_timestamp},
+        ),
         balance_event("USD", "98900", "1100", "0", "100000"),
     ]
 

@@ -83,6 +83,8 @@ def test_trade_added_carries_the_trade_and_the_orders_new_fill(
             "executedAmount": "250",
             "executedPrice": "1.09990",
             "executedAt": utc_timestamp,
+            "settled": True,
+            "settledAt": utc_timestamp,
         },
         "newStatus": "PARTIALLY_FILLED",
         "filledAmount": "250",

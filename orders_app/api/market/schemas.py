@@ -19,6 +19,8 @@ class PublicTradeSchema(ma.Schema):
     sell_order_id = fields.UUID(data_key="sellOrderId")
     sequence = fields.Integer(metadata={"description": "The pair's book sequence right after this trade"})
     executed_at = fields.DateTime(data_key="executedAt", metadata={"description": "UTC, ISO-8601"})
+    settled = fields.Boolean(metadata={"description": "False while the proceeds of a deferred-settlement pair are pending"})
+    settled_at = fields.DateTime(data_key="settledAt", allow_none=True, metadata={"description": "UTC, ISO-8601"})
 
 
 class TradesQuerySchema(ma.Schema):

@@ -4,7 +4,8 @@ from flask_jwt_extended import current_user, jwt_required
 from ...domain.errors import Forbidden
 from ...services import balances, settlement
 from ..common import Blueprint
-from .schemas import DepositRequestSchema, DepositSchema, SettledTradeSchema
+from ..market.schemas import PublicTradeSchema
+from .schemas import DepositRequestSchema, DepositSchema
 
 blp = Blueprint("operator", __name__, description="Operator actions: credit funds, settle trades. Operator role only.")
 
@@ -34,7 +35,7 @@ class Deposits(MethodView):
 class SettleTrade(MethodView):
     decorators = [jwt_required()]
 
-    @blp.response(200, SettledTradeSchema)
+    @blp.response(200, PublicTradeSchema)
     @blp.alt_response(403, description="The caller is not an operator")
     @blp.alt_response(404, description="No such trade")
     @blp.alt_response(409, description="The trade is already settled")

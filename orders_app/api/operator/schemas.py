@@ -3,7 +3,6 @@ from marshmallow import fields, validate
 
 from ..accounts.schemas import BalanceSchema
 from ..common import DecimalInput, PlainDecimal
-from ..market.schemas import PublicTradeSchema
 
 
 class DepositRequestSchema(ma.Schema):
@@ -19,9 +18,3 @@ class DepositSchema(ma.Schema):
     amount = PlainDecimal()
     balance = fields.Nested(BalanceSchema, metadata={"description": "The user's balance after the deposit"})
 
-
-class SettledTradeSchema(PublicTradeSchema):
-    """A trade with its settlement; the public tape leaves settlement out, it concerns the two owners."""
-
-    settled = fields.Boolean()
-    settled_at = fields.DateTime(data_key="settledAt", allow_none=True, metadata={"description": "UTC, ISO-8601"})

@@ -6,6 +6,7 @@
 const SESSION_KEY = "orders_app.session";
 const ORDERS_PAGE_SIZE = 50;
 const OPEN_STATUSES = new Set(["PENDING", "PARTIALLY_FILLED"]);
+const BALANCE_FIELDS = ["available", "held", "pending", "total"];
 
 const state = {
   accessToken: null,
@@ -15,6 +16,12 @@ const state = {
   instruments: new Map(),
   selectedOrderId: null,
   refreshTimer: null,
+  positionsTimer: null,
+  // Balances as shown, by asset, and which BALANCE_UPDATED last changed each (a running count):
+  // a GET /balances must not overwrite what an event delivered while that GET was in flight.
+  balances: new Map(),
+  balanceUpdates: 0,
+  balanceUpdatedBy: new Map(),
 };
 
 const $ = (selector) => document.querySelector(selector);
@@ -181,16 +188,21 @@ function logOut() {
   renderAccount();
   renderOrders([], 0);
   renderSelected(null);
+  renderBalances([]);
+  renderPositions([]);
+  $("#balances-notice").replaceChildren();
+  $("#positions-notice").replaceChildren();
   fillPairs([]);
   setSocketState("disconnected", "Log in to connect.");
   showNotice("#account-notice", "Logged out.");
 }
 
-/** After login or a page reload with a stored session: socket, instruments, orders. */
+/** After login or a page reload with a stored session: socket, instruments, orders, money. */
 async function startSession() {
   renderAccount();
+  state.balances = new Map(); // a different user's numbers are no baseline to highlight changes against
   connectSocket();
-  await Promise.all([loadInstruments(), loadOrders()]);
+  await Promise.all([loadInstruments(), loadOrders(), loadBalances(), loadPositions()]);
 }
 
 async function restoreSession() {
@@ -217,6 +229,8 @@ function renderAccount() {
   $("#logout").hidden = !loggedIn;
   $("#socket-connect").disabled = !loggedIn;
   $("#refresh-orders").disabled = !loggedIn;
+  $("#refresh-balances").disabled = !loggedIn;
+  $("#refresh-positions").disabled = !loggedIn;
 }
 
 // ---------------------------------------------------------------- Socket.IO
@@ -235,6 +249,9 @@ function connectSocket() {
     setSocketState("connected", describe());
     socket.io.engine.once("upgrade", () => setSocketState("connected", describe()));
     logEntry("info", "socket connected", null);
+    // Changes made while no socket was listening sent their events to nobody: read the money again.
+    loadBalances();
+    loadPositions();
   });
   socket.on("connect_error", (error) => {
     // A refusal by the server is final (socket.active is false); a network failure is retried.
@@ -248,7 +265,12 @@ function connectSocket() {
   });
   socket.onAny((name, payload) => {
     logEntry("event", name, payload);
+    if (name === "BALANCE_UPDATED") {
+      applyBalanceUpdate(payload); // money, not an order: nothing in the orders table changed
+      return;
+    }
     scheduleRefresh(payload?.orderId);
+    if (name === "TRADE_ADDED") schedulePositionsRefresh();
   });
   state.socket = socket;
 }
@@ -276,6 +298,12 @@ function scheduleRefresh(orderId) {
     loadOrders().catch(() => {});
     if (selectedChanged) loadSelected().catch(() => {});
   }, 150);
+}
+
+/** A match sends TRADE_ADDED for every order it fills: reload positions once for the burst. */
+function schedulePositionsRefresh() {
+  clearTimeout(state.positionsTimer);
+  state.positionsTimer = setTimeout(() => loadPositions(), 150);
 }
 
 // ---------------------------------------------------------------- event log
@@ -446,6 +474,116 @@ function tradeRow(trade) {
   );
 }
 
+// ---------------------------------------------------------------- balances and positions
+
+async function loadBalances() {
+  if (!state.accessToken) return;
+  const userId = state.user?.userId;
+  const updatesBefore = state.balanceUpdates;
+  try {
+    const balances = await api("GET", "/balances");
+    if (state.user?.userId !== userId) return;
+    // An event that arrived during the GET is at least as new as what the GET read.
+    const newer = (balance) => (state.balanceUpdatedBy.get(balance.asset) ?? 0) > updatesBefore;
+    renderBalances(balances.map((balance) => (newer(balance) ? state.balances.get(balance.asset) : balance)));
+    $("#balances-updated").textContent = `(read ${new Date().toLocaleTimeString()})`;
+    $("#balances-notice").replaceChildren();
+  } catch (error) {
+    if (state.user?.userId === userId) showError("#balances-notice", error);
+  }
+}
+
+/** Show a full list of balances, highlighting any row that differs from what was shown before. */
+function renderBalances(balances) {
+  const previous = state.balances;
+  state.balances = new Map(balances.map((balance) => [balance.asset, balance]));
+  if (!balances.length) state.balanceUpdatedBy.clear();
+  const rows = balances.map((balance) => {
+    const shown = previous.get(balance.asset);
+    return balanceRow(balance, shown, Boolean(shown) && changedFields(shown, balance).length > 0);
+  });
+  const emptyText = state.user ? "No balances." : "No balances loaded.";
+  const empty = el("tr", { class: "empty" }, el("td", { colspan: "5" }, emptyText));
+  $("#balances-table tbody").replaceChildren(...(rows.length ? rows : [empty]));
+  if (!state.user) $("#balances-updated").textContent = "";
+}
+
+/** BALANCE_UPDATED: replace that asset's row in place, so other rows keep their own highlight. */
+function applyBalanceUpdate(payload) {
+  if (!state.user || !payload?.asset) return;
+  const balance = { asset: payload.asset };
+  for (const field of BALANCE_FIELDS) balance[field] = payload[field];
+  const tbody = $("#balances-table tbody");
+  const row = balanceRow(balance, state.balances.get(balance.asset), true);
+  const current = [...tbody.rows].find((tr) => tr.dataset.asset === balance.asset);
+  if (current) {
+    current.replaceWith(row);
+  } else {
+    tbody.querySelector("tr.empty")?.remove();
+    const after = [...tbody.rows].find((tr) => tr.dataset.asset > balance.asset);
+    tbody.insertBefore(row, after ?? null);
+  }
+  state.balances.set(balance.asset, balance);
+  state.balanceUpdatedBy.set(balance.asset, ++state.balanceUpdates);
+  $("#balances-updated").textContent = `(event ${timeOf(payload.timestamp)})`;
+}
+
+function changedFields(before, after) {
+  return BALANCE_FIELDS.filter((field) => before[field] !== after[field]);
+}
+
+/** One asset's row; `highlight` flashes it, and marks the amounts that differ from `shown`. */
+function balanceRow(balance, shown, highlight) {
+  const changed = new Set(highlight && shown ? changedFields(shown, balance) : []);
+  const amount = (field) => el("td", { class: changed.has(field) ? "num changed" : "num" }, balance[field] ?? "—");
+  return el(
+    "tr",
+    { class: highlight ? "updated" : "", dataset: { asset: balance.asset } },
+    el("td", {}, balance.asset),
+    ...BALANCE_FIELDS.map(amount),
+  );
+}
+
+async function loadPositions() {
+  if (!state.accessToken) return;
+  const userId = state.user?.userId;
+  try {
+    const positions = await api("GET", "/positions");
+    if (state.user?.userId !== userId) return;
+    renderPositions(positions);
+    $("#positions-notice").replaceChildren();
+  } catch (error) {
+    if (state.user?.userId === userId) showError("#positions-notice", error);
+  }
+}
+
+function renderPositions(positions) {
+  const rows = positions.map(positionRow);
+  const emptyText = state.user ? "No trades yet." : "No positions loaded.";
+  const empty = el("tr", { class: "empty" }, el("td", { colspan: "6" }, emptyText));
+  $("#positions-table tbody").replaceChildren(...(rows.length ? rows : [empty]));
+  $("#positions-count").textContent = state.user ? `(${positions.length})` : "";
+}
+
+function positionRow(position) {
+  return el(
+    "tr",
+    {},
+    el("td", {}, position.pair),
+    el("td", { class: `num ${signClass(position.netAmount)}` }, position.netAmount),
+    el("td", { class: "num" }, position.averageEntryPrice ?? "—"),
+    el("td", { class: `num ${signClass(position.realizedPnl)}` }, position.realizedPnl),
+    el("td", { class: `num ${signClass(position.unrealizedPnl)}` }, position.unrealizedPnl ?? "—"),
+    el("td", { class: "num" }, position.lastPrice ?? "—"),
+  );
+}
+
+/** "positive" or "negative" by the sign of a decimal string; read as text, never as a float. */
+function signClass(decimalText) {
+  if (typeof decimalText !== "string" || /^-?0*\.?0*$/.test(decimalText)) return "";
+  return decimalText.startsWith("-") ? "negative" : "positive";
+}
+
 // ---------------------------------------------------------------- actions
 
 async function createOrder(form) {
@@ -516,6 +654,8 @@ function bindControls() {
   $("#cancel-order").addEventListener("click", guarded("#selected-notice", cancelSelected));
   $("#status-filter").addEventListener("change", loadOrders);
   $("#refresh-orders").addEventListener("click", loadOrders);
+  $("#refresh-balances").addEventListener("click", loadBalances);
+  $("#refresh-positions").addEventListener("click", loadPositions);
   $("#clear-log").addEventListener("click", () => {
     $("#log").replaceChildren();
     $("#log-count").textContent = "";
