@@ -47,8 +47,11 @@ from orders_app.config import normalise_database_url  # noqa: E402
 APP_ENVIRONMENT = (
     "DATABASE_URL", "JWT_SECRET_KEY", "JWT_ACCESS_TOKEN_MINUTES", "JWT_REFRESH_TOKEN_DAYS", "REDIS_URL",
     "SOCKETIO_CORS_ORIGINS", "INSTRUMENTS", "PASSWORD_HASH_PROFILE", "DB_POOL_SIZE", "ORDERS_APP_ENV",
-    "INSTANCE_PATH", "HOST", "PORT",
+    "INSTANCE_PATH", "HOST", "PORT", "STARTING_BALANCES", "VALUATION_ASSET",
 )  # fmt: skip
+# Enough that no client runs out of funds: every order is held for and settled, none refused.
+BENCH_BALANCES = '{"USD": "1000000000", "EUR": "1000000000"}'
+
 STARTUP_TIMEOUT = 30
 HTTP_TIMEOUT = 30
 PAIR = "EUR/USD"
@@ -246,7 +249,11 @@ def traded_on_arrival(responses):
 def bench(title, key, options, scratch, database_url=None):
     """Both phases against a fresh server on `database_url` (None: SQLite in the instance folder)."""
     print(f"\n{title}")
-    environment = {"PASSWORD_HASH_PROFILE": "CHEAPEST", "INSTANCE_PATH": str(scratch / f"instance-{key}")}
+    environment = {
+        "PASSWORD_HASH_PROFILE": "CHEAPEST",
+        "STARTING_BALANCES": BENCH_BALANCES,
+        "INSTANCE_PATH": str(scratch / f"instance-{key}"),
+    }
     if database_url:
         environment["DATABASE_URL"] = database_url
     init_db(environment)

@@ -320,3 +320,12 @@ def balances_of(app):
             }
 
     return read
+
+
+@pytest.fixture
+def operator(make_user, runner):
+    """A user with the operator role, granted the way an administrator would: `flask create-operator`."""
+    staff = make_user("olivia")
+    result = runner.invoke(args=["create-operator", "olivia"])
+    assert result.exit_code == 0, result.output
+    return staff

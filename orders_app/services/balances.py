@@ -54,7 +54,8 @@ def open_missing_accounts():
 
     Returns the usernames funded. An order its owner cannot cover is cancelled, so holds always add up.
     """
-    from . import orders  # the order service, for the cancel use case; it imports this module's peers
+    # Imported here: the order service's events import the API package, whose auth views import this module.
+    from . import orders
 
     funded = []
     user_ids = db.session.scalars(

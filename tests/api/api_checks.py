@@ -80,3 +80,13 @@ def fill(post_trade, user, order, amount, price="1.10000"):
     response = post_trade(user, order, amount, price)
     assert response.status_code == 201, response.get_json()
     return response.get_json()["order"]
+
+
+def money(available, held, pending, total):
+    """One asset's balance as balances_of reads it."""
+    return {
+        "available": Decimal(available),
+        "held": Decimal(held),
+        "pending": Decimal(pending),
+        "total": Decimal(total),
+    }

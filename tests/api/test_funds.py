@@ -8,19 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from api_checks import assert_error, fetch_order, fill
+from api_checks import assert_error, fetch_order, fill, money
 
 STARTING = {"USD": "100000", "EUR": "100000", "GBP": "100000", "JPY": "10000000", "BTC": "2"}
-
-
-def money(available, held, pending, total):
-    """One asset's balance as balances_of reads it."""
-    return {
-        "available": Decimal(available),
-        "held": Decimal(held),
-        "pending": Decimal(pending),
-        "total": Decimal(total),
-    }
 
 
 def untouched(asset):

@@ -12,14 +12,6 @@ REGISTERED_LINE = re.compile(r"^Registered (\S+) with password: (\S+)\.$", re.MU
 
 
 @pytest.fixture
-def operator(make_user, runner):
-    staff = make_user("olivia")
-    result = runner.invoke(args=["create-operator", "olivia"])
-    assert result.exit_code == 0, result.output
-    return staff
-
-
-@pytest.fixture
 def deposit(client):
     """deposit(caller, **body) -> the raw response of POST /admin/deposits."""
 
@@ -141,6 +133,21 @@ def test_deposit_of_an_amount_that_is_not_a_positive_finite_number_is_422(
     assert_error(deposit(operator, username="alice", asset="USD", amount=amount), 422, field="amount")
 
     assert balances_of(user) == before
+
+
+def test_deposits_that_would_take_any_balance_to_1e20_are_422_and_credit_nothing(
+    deposit, balances_of, operator, user, other_user
+):
+    # Each deposit is also debited from the system's DEPOSITS account, so the bound holds for the
+    # total deposited of an asset, not only for one user's balance: both must fit the ledger's columns.
+    assert deposit(operator, username=user.username, asset="USD", amount="90000000000000000000").status_code == 201
+    before = balances_of(other_user)
+
+    response = deposit(operator, username=other_user.username, asset="USD", amount="9999999999999999999")
+
+    assert_error(response, 422, field="amount")
+    assert "100000000000000000000" in response.get_json()["message"]
+    assert balances_of(other_user) == before
 
 
 @pytest.mark.parametrize("missing", ["username", "asset", "amount"])

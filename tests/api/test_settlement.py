@@ -4,12 +4,11 @@ XAU/USD and XAG/USD are configured with "settlement": "DEFERRED" and created by 
 way a deployment would get them; EUR/USD stays immediate. Every expected balance is worked out by hand.
 """
 
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from api_checks import UNKNOWN_ID, assert_error, fetch_order, fill
+from api_checks import UNKNOWN_ID, assert_error, fetch_order, fill, money
 
 from orders_app.config import DEFAULT_INSTRUMENTS
 
@@ -19,16 +18,6 @@ DEFERRED_INSTRUMENTS = [
     {"symbol": "XAG/USD", "base": "XAG", "quote": "USD", "tickSize": "0.001", "lotSize": "1", "minAmount": "1",
      "settlement": "DEFERRED"},
 ]
-
-
-def money(available, held, pending, total):
-    """One asset's balance as balances_of reads it."""
-    return {
-        "available": Decimal(available),
-        "held": Decimal(held),
-        "pending": Decimal(pending),
-        "total": Decimal(total),
-    }
 
 
 @pytest.fixture(autouse=True)
@@ -46,14 +35,6 @@ def deferred_pairs(make_app, db_kind, database_url):
             connection.execute(text("TRUNCATE ledger_entries, balances, trades, orders RESTART IDENTITY CASCADE"))
             connection.execute(text("DELETE FROM instruments WHERE symbol IN ('XAU/USD', 'XAG/USD')"))
         engine.dispose()
-
-
-@pytest.fixture
-def operator(make_user, runner):
-    staff = make_user("olivia")
-    result = runner.invoke(args=["create-operator", "olivia"])
-    assert result.exit_code == 0, result.output
-    return staff
 
 
 @pytest.fixture

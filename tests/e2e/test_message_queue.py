@@ -5,6 +5,8 @@ Redis pub/sub ignores the database number, so concurrent runs share the channel;
 cross, because every event goes to the room of a user that exists only in its own run.
 """
 
+from decimal import Decimal
+
 import pytest
 
 RELAY_PROBES = 20
@@ -36,11 +38,19 @@ def relaying(new_user_token, http_as, listen):
     return wait
 
 
+def balance_updated(asset, available, held, utc_timestamp):
+    total = str(Decimal(available) + Decimal(held))
+    payload = {"asset": asset, "available": available, "held": held, "pending": "0", "total": total}
+    return ("BALANCE_UPDATED", {"event": "BALANCE_UPDATED", **payload, "timestamp": utc_timestamp})
+
+
 def expect_lifecycle(stream, placed, fill, utc_timestamp):
-    """The three events of an order placed and then filled completely, with their payloads."""
+    """The events of a BUY 1000 EUR/USD @ 1.10000 placed and then filled completely by an execution report
+    at its limit, with their payloads: each transaction's order events, then its balance events."""
     order_id = placed["orderId"]
     header = {"orderId": order_id, "timestamp": utc_timestamp}
     assert stream.next() == ("ORDER_CREATED", {"event": "ORDER_CREATED", **header, "order": placed})
+    assert stream.next() == balance_updated("USD", "98900", "1100", utc_timestamp)
     assert stream.next() == (
         "TRADE_ADDED",
         {
@@ -56,6 +66,8 @@ def expect_lifecycle(stream, placed, fill, utc_timestamp):
         "ORDER_STATUS_CHANGED",
         {"event": "ORDER_STATUS_CHANGED", **header, "oldStatus": "PENDING", "newStatus": "FILLED"},
     )
+    assert stream.next() == balance_updated("USD", "98900", "0", utc_timestamp)
+    assert stream.next() == balance_updated("EUR", "101000", "0", utc_timestamp)
 
 
 def place_and_fill(http):

@@ -47,14 +47,6 @@ def balance_event(utc_timestamp):
     return expected
 
 
-@pytest.fixture
-def operator(make_user, runner):
-    staff = make_user("olivia")
-    result = runner.invoke(args=["create-operator", "olivia"])
-    assert result.exit_code == 0, result.output
-    return staff
-
-
 def split(events):
     """(the other events' names, {asset: BALANCE_UPDATED event}), checking the balance events come last
     and name each asset once."""
