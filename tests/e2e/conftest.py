@@ -2,6 +2,7 @@
 talked to over real HTTP and a real python-socketio client.
 """
 
+import json
 import os
 import queue
 import secrets
@@ -163,6 +164,18 @@ class Http:
 
     def order(self, order_id):
         return self.get(f"/orders/{order_id}")
+
+    def every_page(self, path, page_size=100):
+        """Every item of a paginated list such as "/orders?pair=EUR/USD", page by page, asserting 200."""
+        items, page = [], 1
+        separator = "&" if "?" in path else "?"
+        while True:
+            response = self.get(f"{path}{separator}page={page}&page_size={page_size}")
+            assert response.status_code == 200, response.text
+            items += response.json()
+            if page >= json.loads(response.headers["X-Pagination"]).get("total_pages", 0):
+                return items
+            page += 1
 
 
 @pytest.fixture

@@ -31,7 +31,6 @@ amount, and the servers' /orderbook level by level. A book read while the orders
 replayed book at the sequence it carries: the replay after the orders whose position is not above it.
 """
 
-import json
 import random
 import threading
 import uuid
@@ -133,17 +132,6 @@ def place_concurrently(servers, tokens, intents, http_as):
     return [response.json() for response in responses]
 
 
-def all_pages(http, path):
-    items, page = [], 1
-    while True:
-        response = http.get(f"{path}&page={page}&page_size={PAGE_SIZE}")
-        assert response.status_code == 200, response.text
-        items += response.json()
-        if page >= json.loads(response.headers["X-Pagination"]).get("total_pages", 0):
-            return items
-        page += 1
-
-
 def order_book(http):
     """GET /orderbook with every level, without the timestamp (which differs from one call to the next)."""
     response = http.get(f"/orderbook?pair={PAIR}&depth={MAX_DEPTH}")
@@ -167,10 +155,10 @@ class Outcome:
 def read_outcome(server, tokens, http_as, database_url):
     orders = {}
     for user, token in enumerate(tokens):
-        for order in all_pages(http_as(server.url, token), f"/orders?pair={PAIR}"):
+        for order in http_as(server.url, token).every_page(f"/orders?pair={PAIR}", PAGE_SIZE):
             orders[order["orderId"]] = {**order, "user": user}
     public = http_as(server.url)
-    tape = {trade["tradeId"]: trade for trade in all_pages(public, f"/trades?pair={PAIR}")}
+    tape = {trade["tradeId"]: trade for trade in public.every_page(f"/trades?pair={PAIR}", PAGE_SIZE)}
     return Outcome(orders, tape, order_book(public), read_priorities(database_url))
 
 

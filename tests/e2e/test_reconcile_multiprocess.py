@@ -16,7 +16,6 @@ The seed is printed (shown when the test fails); TRADING_SEED=<seed> replays the
 though not the same interleaving.
 """
 
-import json
 import subprocess
 import sys
 from decimal import Decimal
@@ -98,17 +97,6 @@ def send_through(servers, tokens, operator_token, http_as):
     return send_for_thread
 
 
-def all_orders(http):
-    orders, page = [], 1
-    while True:
-        response = http.get(f"/orders?page={page}&page_size={PAGE_SIZE}")
-        assert response.status_code == 200, response.text
-        orders += response.json()
-        if page >= json.loads(response.headers["X-Pagination"]).get("total_pages", 0):
-            return orders
-        page += 1
-
-
 def balances(http):
     response = http.get("/balances")
     assert response.status_code == 200, response.text
@@ -152,6 +140,6 @@ def test_concurrent_trading_through_two_servers_reconciles_clean(
     accounts = []
     for index, token in enumerate([*tokens, operator_token]):
         http = http_as(servers[index % 2].url, token)
-        accounts.append((usernames[index] if index < USERS else OPERATOR[0], balances(http), all_orders(http)))
+        accounts.append((usernames[index] if index < USERS else OPERATOR[0], balances(http), http.every_page("/orders", PAGE_SIZE)))
     assert_api_agrees(accounts, starting, memory.deposited, seed)
     assert_ledger_never_went_negative(ledger_entries(database_url), seed)

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 
@@ -102,3 +103,20 @@ def filled(orders_api):
         return response.get_json()
 
     return fill
+
+
+@pytest.fixture
+def sockets(user, other_user, carol, socket_client):
+    """One /orders socket per user, so an event sent to the wrong owner shows up too."""
+    return SimpleNamespace(alice=socket_client(user), bob=socket_client(other_user), carol=socket_client(carol))
+
+
+@pytest.fixture
+def drain(received, sockets):
+    """Forget what every socket has received so far."""
+
+    def forget():
+        for sio in vars(sockets).values():
+            received(sio)
+
+    return forget

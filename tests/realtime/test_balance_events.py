@@ -4,26 +4,8 @@ change's order and trade events; never to anyone else, and nothing for a refused
 Every user starts with 100000 USD and 100000 EUR; the expected amounts are worked out by hand.
 """
 
-from types import SimpleNamespace
 
 import pytest
-
-
-@pytest.fixture
-def sockets(user, other_user, carol, socket_client):
-    """One /orders socket per user, so an event sent to the wrong owner shows up too."""
-    return SimpleNamespace(alice=socket_client(user), bob=socket_client(other_user), carol=socket_client(carol))
-
-
-@pytest.fixture
-def drain(received, sockets):
-    """Forget what every socket has received so far."""
-
-    def forget():
-        for sio in vars(sockets).values():
-            received(sio)
-
-    return forget
 
 
 @pytest.fixture

@@ -12,12 +12,6 @@ import pytest
 
 
 @pytest.fixture
-def sockets(user, other_user, carol, socket_client):
-    """One /orders socket per user, so an event sent to the wrong owner shows up too."""
-    return SimpleNamespace(alice=socket_client(user), bob=socket_client(other_user), carol=socket_client(carol))
-
-
-@pytest.fixture
 def story(received, balance_line):
     """story(sio) -> each event since the previous read as (name, orderId) or, for a status change,
     (name, orderId, oldStatus, newStatus), or for a balance ("BALANCE_UPDATED", asset, available, held)."""
@@ -30,17 +24,6 @@ def story(received, balance_line):
         return name, payload["orderId"]
 
     return lambda sio: [line(name, payload) for name, payload in received(sio)]
-
-
-@pytest.fixture
-def drain(received, sockets):
-    """Forget what every socket has received so far."""
-
-    def forget():
-        for sio in vars(sockets).values():
-            received(sio)
-
-    return forget
 
 
 def amend(client, user, order, **changes):
