@@ -191,7 +191,7 @@ def record_execution(*, user_id, order_id, executed_amount, executed_price):
         )
         _record_fill(uow, order, trade)
         uow.ledger.lock(_balance_keys(instrument, order, venue=True))
-        _settle_trade_funds(uow, instrument, trade, {order.side: order})
+        _move_trade_funds(uow, instrument, trade, {order.side: order})
         book = books.checkout(uow, instrument)
         if order.id in book:
             book.reduce(order.id, order.remaining_amount)
@@ -284,7 +284,7 @@ def _record_match(uow, instrument, order, result, counts_as_change=True):
         _link(trade, order)
         _record_fill(uow, maker, trade)
         _record_fill(uow, order, trade)
-        _settle_trade_funds(uow, instrument, trade, {maker.side: maker, order.side: order})
+        _move_trade_funds(uow, instrument, trade, {maker.side: maker, order.side: order})
         uow.events.append(events.market_trade(trade, at=uow.now))
     if result.outcome is TakerOutcome.RESTED:
         if counts_as_change:
@@ -295,7 +295,7 @@ def _record_match(uow, instrument, order, result, counts_as_change=True):
         _set_status(uow, order, OrderStatus.EXPIRED)
 
 
-def _settle_trade_funds(uow, instrument, trade, orders_by_side):
+def _move_trade_funds(uow, instrument, trade, orders_by_side):
     """Move a trade's money between its two sides (a missing side is the venue), and give the buyer
     back what its hold reserved beyond the trade price.
 
