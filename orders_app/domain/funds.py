@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from .decimals import plain
 from .enums import Bucket, OrderType, Side
 from .errors import InvalidInput
 
@@ -23,6 +24,14 @@ ZERO = Decimal(0)
 
 class InsufficientFunds(InvalidInput):
     """An order or amend needs more than the user has available."""
+
+
+def ensure_available(asset, needed, available, *, field="amount"):
+    """InsufficientFunds, naming `field`, unless `available` covers `needed`."""
+    if needed > available:
+        raise InsufficientFunds(
+            f"Insufficient {asset}: {plain(needed)} needed, {plain(available)} available.", field=field
+        )
 
 
 def is_system_account(account_id):

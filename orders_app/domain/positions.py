@@ -4,14 +4,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
-from .decimals import rounded_to_stored_places
+from .decimals import EXACT_PRECISION, rounded_to_stored_places
 from .enums import Side
-
-# Amounts and prices have at most 38 digits, so sums and products of a few of them fit exactly;
-# only the share of cost basis given up on a partial reduce is a true division, and at this
-# precision its error stays far below the 18 places the results are rounded to.
-WORKING_PRECISION = 80
-
 
 @dataclass(frozen=True)
 class PositionFill:
@@ -34,7 +28,9 @@ class Position:
 
 def position_from_fills(fills: Iterable[PositionFill], mark_price: Decimal | None = None) -> Position:
     """The position after `fills` (oldest first), marked at `mark_price` when given."""
-    with localcontext(prec=WORKING_PRECISION):
+    # Sums and products of amounts and prices fit this precision exactly; only the share of cost basis
+    # given up on a partial reduce is a true division, and its error stays far below the 18 places kept.
+    with localcontext(prec=EXACT_PRECISION):
         net_amount = Decimal(0)
         # What the open amount cost, always >= 0 whichever way the position points. Kept as a sum of
         # exact products while adding, so the average is a single division of exact numbers.

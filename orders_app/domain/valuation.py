@@ -4,11 +4,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
-from .decimals import rounded_to_stored_places
-
-# Wide enough that products, sums and 1/last are exact or correct far past the 18 places kept.
-WORKING_PRECISION = 80
-
+from .decimals import EXACT_PRECISION, rounded_to_stored_places
 
 @dataclass(frozen=True)
 class PairPrice:
@@ -49,7 +45,8 @@ def value_portfolio(
     that does not trade, so an asset without its own pair against the valuation asset stays unpriced.
     """
     direct, inverse = _usable_pairs(valuation_asset, pair_prices)
-    with localcontext(prec=WORKING_PRECISION):
+    # Wide enough that products, sums and 1/last are exact or correct far past the 18 places kept.
+    with localcontext(prec=EXACT_PRECISION):
         holdings = [
             _holding(asset, amount, valuation_asset, direct, inverse)
             for asset, amount in sorted(amounts.items())

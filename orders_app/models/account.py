@@ -51,8 +51,8 @@ class LedgerEntry(db.Model):
     amount = mapped_column(ExactDecimal, nullable=False)
     # The bucket's value right after this entry: a statement reads as a running balance.
     balance_after = mapped_column(ExactDecimal, nullable=False)
-    # What caused it, when an order or a trade did. Plain ids: entries are written in the same flush as
-    # the orders and trades they name, and a foreign key would make the insert order matter.
+    # What caused it, when an order or a trade did. Plain ids, no foreign keys: the ledger is the record
+    # of money and neither depends on nor holds up the rows it names.
     order_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     trade_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)

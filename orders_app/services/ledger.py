@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ..domain.decimals import UPPER_BOUND, plain
 from ..domain.enums import Bucket
 from ..domain.errors import InvalidInput
-from ..domain.funds import InsufficientFunds, check_balanced, is_system_account
+from ..domain.funds import check_balanced, ensure_available, is_system_account
 from ..models import Balance, LedgerEntry
 from ..realtime import events
 
@@ -76,10 +76,7 @@ class Ledger:
             after = before + leg.amount
             if after < 0 and not is_system_account(leg.account_id):
                 if leg.bucket is Bucket.AVAILABLE:
-                    raise InsufficientFunds(
-                        f"Insufficient {leg.asset}: {plain(-leg.amount)} needed, {plain(before)} available.",
-                        field="amount",
-                    )
+                    ensure_available(leg.asset, -leg.amount, before)
                 raise RuntimeError(f"{leg.bucket.value} {leg.asset} of {leg.account_id} would become {after}.")
             if abs(after) >= UPPER_BOUND:
                 # Every balance, the system accounts' included, must fit the NUMERIC(38, 18) column.

@@ -18,7 +18,6 @@ from sqlalchemy.orm import lazyload
 from ..domain import orders as rules
 from ..domain import funds
 from ..domain.enums import EntryType, OrderStatus, OrderType, SelfTradePrevention, Settlement, Side, TimeInForce
-from ..domain.decimals import plain
 from ..domain.errors import Conflict, NotFound
 from ..domain.funds import VENUE_ACCOUNT, InsufficientFunds
 from ..engine import Taker, TakerOutcome
@@ -63,13 +62,14 @@ def place_order(
                     return _same_request_or_conflict(existing, request), False
             asset = funds.hold_asset(side, spec.base, spec.quote)
             available = ledger.available(uow.session, user_id, asset)
-            budget = None
+            budget = hold = None
             if type is OrderType.MARKET and side is Side.BUY:
                 if available <= 0:
                     raise InsufficientFunds(f"Insufficient {asset}: none available to buy with.", field="amount")
                 budget = available  # a MARKET BUY fills what the funds cover; the rest expires
             else:
-                _check_available(asset, funds.hold_for(side, type, amount, price), available)
+                hold = funds.hold_for(side, type, amount, price)
+                funds.ensure_available(asset, hold, available)
             book = books.checkout(uow, instrument)
             order = Order(
                 id=uuid.uuid4(),
@@ -96,11 +96,9 @@ def place_order(
             uow.events.append(events.order_created(order, at=uow.now))
             result = _submit(book, order, amount, funds=budget)
             uow.ledger.lock(_balance_keys(instrument, order, result))
-            if budget is None:
-                hold = funds.hold_for(side, type, amount, price)
-            else:
+            if budget is not None:
                 hold = funds.spend((fill.amount, fill.price) for fill in result.fills)
-            _post_hold_change(uow, order, asset, hold)
+            _post_hold_change(uow, order, hold)
             _record_match(uow, instrument, order, result)
     except IntegrityError:
         # Two requests with the same clientOrderId raced; the unique index kept the first.
@@ -132,11 +130,11 @@ def amend_order(*, user_id, order_id, price=None, amount=None):
         spec.checked_notional(new_amount, new_price)
         if (new_price, new_amount) == (order.price, order.amount):
             return order
-        asset = funds.hold_asset(order.side, spec.base, spec.quote)
         hold_change = _held_by(order, new_amount - order.filled_amount, new_price) - _held_by(order)
         if hold_change > 0:
+            asset = _hold_asset(order)
             field = "amount" if amount is not None else "price"
-            _check_available(asset, hold_change, ledger.available(uow.session, user_id, asset), field=field)
+            funds.ensure_available(asset, hold_change, ledger.available(uow.session, user_id, asset), field=field)
         keeps_priority = new_price == order.price and new_amount < order.amount
         book = books.checkout(uow, instrument)
         order.price, order.amount, order.updated_at = new_price, new_amount, uow.now
@@ -145,14 +143,14 @@ def amend_order(*, user_id, order_id, price=None, amount=None):
         if keeps_priority:
             book.reduce(order.id, order.remaining_amount)
             uow.ledger.lock(_balance_keys(instrument, order))
-            _post_hold_change(uow, order, asset, hold_change)
+            _post_hold_change(uow, order, hold_change)
             if order.remaining_amount == 0:
                 _set_status(uow, order, OrderStatus.FILLED)
         else:
             book.cancel(order.id)
             result = _submit(book, order, order.remaining_amount)
             uow.ledger.lock(_balance_keys(instrument, order, result))
-            _post_hold_change(uow, order, asset, hold_change)
+            _post_hold_change(uow, order, hold_change)
             _record_match(uow, instrument, order, result, counts_as_change=False)
     return order
 
@@ -207,8 +205,7 @@ def hold_for_existing_order(*, order_id):
             order = uow.session.get(Order, order_id)
             instrument = books.lock_pair(uow.session, order.pair)
             uow.ledger.lock(_balance_keys(instrument, order))
-            spec = instrument.spec
-            _post_hold_change(uow, order, funds.hold_asset(order.side, spec.base, spec.quote), _held_by(order))
+            _post_hold_change(uow, order, _held_by(order))
     except InsufficientFunds:
         return False
     return True
@@ -340,8 +337,14 @@ def _held_by(order, remaining=None, price=None):
     )
 
 
-def _post_hold_change(uow, order, asset, change):
-    """Hold more (change > 0) or release some (change < 0) for `order`."""
+def _hold_asset(order):
+    spec = order.instrument.spec
+    return funds.hold_asset(order.side, spec.base, spec.quote)
+
+
+def _post_hold_change(uow, order, change):
+    """Hold more (change > 0) or release some (change < 0) of `order`'s hold asset."""
+    asset = _hold_asset(order)
     if change > 0:
         uow.ledger.post(EntryType.HOLD, funds.hold_legs(order.user_id, asset, change), order_id=order.id)
     elif change < 0:
@@ -350,15 +353,7 @@ def _post_hold_change(uow, order, asset, change):
 
 def _release_all(uow, order):
     """Give back everything `order` still holds: it will not trade again."""
-    spec = order.instrument.spec
-    _post_hold_change(uow, order, funds.hold_asset(order.side, spec.base, spec.quote), -_held_by(order))
-
-
-def _check_available(asset, needed, available, *, field="amount"):
-    if needed > available:
-        raise InsufficientFunds(
-            f"Insufficient {asset}: {plain(needed)} needed, {plain(available)} available.", field=field
-        )
+    _post_hold_change(uow, order, -_held_by(order))
 
 
 def _balance_keys(instrument, order, result=None, *, venue=False):
