@@ -67,6 +67,7 @@ def register_auth(app):
 def register_api(app):
     """flask-smorest: blueprints, OpenAPI at /openapi.json, Swagger UI at /docs with bearer auth."""
     from .api import register_blueprints
+    from .api.common import refuse_nul_in_path
 
     # `extensions.api`, not a bare `api`: importing the orders_app.api package rebinds that name here.
     api = extensions.api
@@ -75,6 +76,7 @@ def register_api(app):
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
     register_blueprints(api)
+    app.before_request(refuse_nul_in_path)
 
 
 def register_realtime(app):

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .decimals import UPPER_BOUND, plain
-from .enums import OrderStatus, Side
+from .enums import OrderStatus, OrderType, Side, TimeInForce
 from .errors import Conflict, InvalidInput, Overfill
 
 
@@ -22,6 +22,12 @@ def apply_fill(*, side, status, amount, filled_amount, filled_quote, limit_price
     past the limit (422) before a fill too large for what is left (400).
     """
     ensure_open(status, action="trade")
+    # Input validation keeps both positive already; checked here too, so that no caller can ever
+    # record a trade that moves nothing or gives something away.
+    if not fill_amount > 0:
+        raise InvalidInput("A trade's amount must be positive.", field="executedAmount")
+    if not fill_price > 0:
+        raise InvalidInput("A trade's price must be positive.", field="executedPrice")
     if limit_price is not None and is_worse_than_limit(side, fill_price, limit_price):
         direction = "above" if side is Side.BUY else "below"
         raise InvalidInput(
@@ -45,6 +51,23 @@ def apply_fill(*, side, status, amount, filled_amount, filled_quote, limit_price
         filled_quote=new_quote,
         status=OrderStatus.FILLED if new_filled == amount else OrderStatus.PARTIALLY_FILLED,
     )
+
+
+def time_in_force_for(order_type, requested):
+    """The time in force an order of `order_type` runs with when the client asked for `requested` (None:
+    the type's default), or InvalidInput when the type cannot take it.
+
+    A LIMIT order rests by default (GTC). A MARKET order has no price to rest at: it is IOC unless it
+    asks to fill completely or not at all (FOK), and GTC is refused rather than quietly run as IOC.
+    """
+    if requested is None:
+        return TimeInForce.GTC if order_type is OrderType.LIMIT else TimeInForce.IOC
+    if order_type is OrderType.MARKET and requested is TimeInForce.GTC:
+        raise InvalidInput(
+            "A MARKET order has no price to rest at: its time in force is IOC (the default) or FOK.",
+            field="timeInForce",
+        )
+    return requested
 
 
 def is_worse_than_limit(side, price, limit_price):

@@ -221,6 +221,7 @@ class OrderBook:
         user_id = taker.user_id
         skips_own = taker.self_trade_prevention is _EXPIRE_MAKER
         needed = taker.amount
+        funds = taker.funds  # a MARKET BUY must also afford the whole amount at the prices it would meet
         for price in levels:
             if limit is not None and not at_least_as_good(price, limit):
                 return False
@@ -229,8 +230,13 @@ class OrderBook:
                     if skips_own:
                         continue
                     return False
-                needed -= maker.remaining
-                if needed <= 0:
+                quantity = needed if needed < maker.remaining else maker.remaining
+                if funds is not None:
+                    funds -= quantity * price
+                    if funds < 0:
+                        return False
+                needed -= quantity
+                if not needed:
                     return True
         return False
 
@@ -335,6 +341,7 @@ def _checked_terms(taker):
             or not (isinstance(funds, Decimal) and funds.is_finite() and funds >= 0)
         ):
             raise InvalidInput("Only a MARKET BUY takes funds, as a finite Decimal of 0 or more with a positive lot size.")
-        # Without a limit there is no price to rest at, so a MARKET order is IOC whatever it asks for.
-        return None, _IOC
+        if time_in_force is _GTC:
+            raise InvalidInput("A MARKET order has no price to rest at: its time in force is IOC or FOK.")
+        return None, time_in_force
     raise InvalidInput(f"Unknown order type {taker.type!r}.")

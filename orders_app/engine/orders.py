@@ -22,8 +22,8 @@ class RestingOrder:
 
 @dataclass(frozen=True, slots=True)
 class Taker:
-    """An incoming order; `amount` is what it still wants to fill. A MARKET order behaves as IOC whatever
-    `time_in_force` says, because without a limit there is no price to rest at.
+    """An incoming order; `amount` is what it still wants to fill. A MARKET order is IOC or FOK: without a
+    limit there is no price to rest at, so GTC is refused.
 
     A MARKET BUY may also carry `funds`, the most quote it may spend, with the pair's `lot_size`: it then
     fills whole lots while the funds cover them, and the rest expires.

@@ -117,7 +117,7 @@ class MarketNamespace(Namespace):
 
 def _pair_of(data):
     pair = data.get("pair") if isinstance(data, dict) else None
-    return pair if isinstance(pair, str) and pair else None
+    return pair if isinstance(pair, str) and pair and "\x00" not in pair else None
 
 
 def _snapshot_event(snapshot):

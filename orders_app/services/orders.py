@@ -36,17 +36,17 @@ def place_order(
     type,
     amount,
     price=None,
-    time_in_force=TimeInForce.GTC,
+    time_in_force=None,
     self_trade_prevention=SelfTradePrevention.EXPIRE_MAKER,
     client_order_id=None,
 ):
     """Validate, store and match a new order. Returns (order, created).
 
+    `time_in_force` None takes the order type's default (GTC for LIMIT, IOC for MARKET).
     A clientOrderId the user has already used returns that order with created=False,
     provided the request is the same one; a different request under the same id is a Conflict.
     """
-    if type is OrderType.MARKET:
-        time_in_force = TimeInForce.IOC  # a market order never rests
+    time_in_force = rules.time_in_force_for(type, time_in_force)
     try:
         with unit_of_work() as uow:
             instrument = _lock_instrument(uow.session, pair)
@@ -140,12 +140,16 @@ def amend_order(*, user_id, order_id, price=None, amount=None):
         order.price, order.amount, order.updated_at = new_price, new_amount, uow.now
         uow.events.append(events.order_updated(order, at=uow.now))
         _bump_sequence(instrument)  # the amend is one change to the book, however it is carried out
-        if keeps_priority:
+        if order.remaining_amount == 0:
+            # Down to what is already filled, at any price: nothing is left to trade, so the order is done.
+            book.cancel(order.id)
+            uow.ledger.lock(_balance_keys(instrument, order))
+            _post_hold_change(uow, order, hold_change)
+            _set_status(uow, order, OrderStatus.FILLED)
+        elif keeps_priority:
             book.reduce(order.id, order.remaining_amount)
             uow.ledger.lock(_balance_keys(instrument, order))
             _post_hold_change(uow, order, hold_change)
-            if order.remaining_amount == 0:
-                _set_status(uow, order, OrderStatus.FILLED)
         else:
             book.cancel(order.id)
             result = _submit(book, order, order.remaining_amount)
@@ -187,12 +191,17 @@ def record_execution(*, user_id, order_id, executed_amount, executed_price):
             executed_at=uow.now,
             settled_at=_settled_at(instrument, uow.now),
         )
+        # The book is checked out before the fill is written: rebuilt from the database after it, a stale
+        # cache would no longer hold a now FILLED order, and the fill would not move the pair's sequence.
+        book = books.checkout(uow, instrument)
         _record_fill(uow, order, trade)
         uow.ledger.lock(_balance_keys(instrument, order, venue=True))
         _move_trade_funds(uow, instrument, trade, {order.side: order})
-        book = books.checkout(uow, instrument)
         if order.id in book:
             book.reduce(order.id, order.remaining_amount)
+        if _rests_in_book(order):
+            # Every open LIMIT order rests in the book, cached here or not: the fill changes the book, so
+            # every process must see the sequence move and rebuild.
             _bump_sequence(instrument)
     return trade, order
 
@@ -408,6 +417,11 @@ def _set_status(uow, order, status):
 def _announce_status_change(uow, order, old_status):
     if order.status is not old_status:
         uow.events.append(events.order_status_changed(order, old_status, at=uow.now))
+
+
+def _rests_in_book(order):
+    """Whether `order` rested in its pair's book before this change: every open LIMIT order does."""
+    return order.type is OrderType.LIMIT and order.time_in_force is TimeInForce.GTC
 
 
 def _bump_sequence(instrument):

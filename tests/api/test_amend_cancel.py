@@ -138,6 +138,16 @@ def test_amount_equal_to_what_is_filled_marks_the_order_filled_and_takes_it_off_
     assert book_levels() == ([], [])
 
 
+def test_amount_equal_to_what_is_filled_with_a_new_price_also_marks_the_order_filled(
+    client, book_levels, balances_of, user, partly_filled_sell
+):
+    closed = amended(client, user, partly_filled_sell, amount="200", price="1.10050")
+
+    assert (closed["status"], closed["filledAmount"], closed["remainingAmount"]) == ("FILLED", "200", "0")
+    assert book_levels() == ([], [])
+    assert balances_of(user)["EUR"]["held"] == 0
+
+
 def test_amend_with_the_values_the_order_already_has_is_200_and_changes_nothing(
     client, place_order, order_book, user
 ):

@@ -245,6 +245,58 @@ def test_market_sell_takes_the_best_bids_and_expires_when_the_book_runs_out(
     assert book_levels() == ([], [])
 
 
+def test_market_fok_that_the_book_cannot_fill_completely_expires_with_no_trades(
+    place_order, book_levels, balances_of, user, other_user
+):
+    place_order(user, side="SELL", amount="100", price="1.10000")
+    before = balances_of(other_user)
+
+    taker = place_order(other_user, side="BUY", type="MARKET", amount="150", price=None, timeInForce="FOK")
+
+    assert (taker["timeInForce"], *progress(taker)) == ("FOK", "EXPIRED", "0", "150")
+    assert taker["trades"] == []
+    assert book_levels() == ([], [("1.10000", "100", 1)])
+    assert balances_of(other_user) == before
+
+
+def test_market_fok_that_the_book_can_fill_fills_completely(place_order, book_levels, user, other_user):
+    place_order(user, side="BUY", amount="100", price="1.10000")
+    place_order(user, side="BUY", amount="100", price="1.09990")
+
+    taker = place_order(other_user, side="SELL", type="MARKET", amount="150", price=None, timeInForce="FOK")
+
+    assert progress(taker) == ("FILLED", "150", "0")
+    assert executions(taker) == [("100", "1.10000"), ("50", "1.09990")]
+    assert book_levels() == ([("1.09990", "50", 1)], [])
+
+
+def test_market_buy_fok_beyond_the_available_funds_expires_with_no_trades(
+    place_order, book_levels, balances_of, user, other_user
+):
+    place_order(user, side="SELL", amount="100000", price="1.10000")
+    # Bob has 100,000 USD: 100,000 EUR at 1.10000 costs 110,000.
+
+    taker = place_order(other_user, side="BUY", type="MARKET", amount="100000", price=None, timeInForce="FOK")
+
+    assert (progress(taker), taker["trades"]) == (("EXPIRED", "0", "100000"), [])
+    assert balances_of(other_user)["USD"]["available"] == 100000
+    assert book_levels() == ([], [("1.10000", "100000", 1)])
+
+
+def test_market_order_defaults_to_ioc(place_order, user):
+    taker = place_order(user, side="SELL", type="MARKET", amount="10", price=None)
+
+    assert (taker["timeInForce"], taker["status"]) == ("IOC", "EXPIRED")
+
+
+def test_market_gtc_is_422_and_stores_nothing(client, post_order, user):
+    response = post_order(user, type="MARKET", price=None, timeInForce="GTC")
+
+    body = assert_error(response, 422, "timeInForce")
+    assert "IOC" in body["errors"]["json"]["timeInForce"][0]
+    assert client.get("/orders", headers=user.headers).get_json() == []
+
+
 # --- self-trade prevention -------------------------------------------------------------------
 
 

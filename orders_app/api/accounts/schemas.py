@@ -1,10 +1,8 @@
-from datetime import timezone
-
 import marshmallow as ma
 from marshmallow import ValidationError, fields, validates_schema
 
 from ...domain.enums import Bucket, EntryType
-from ..common import InstrumentDecimal, PlainDecimal
+from ..common import InstrumentDecimal, PlainDecimal, UTCDateTimeInput
 from ..orders.schemas import AVERAGE_PRICE_EXTRA_PLACES
 
 
@@ -38,15 +36,11 @@ class TransactionSchema(ma.Schema):
 class TransactionQuerySchema(ma.Schema):
     asset = fields.String(metadata={"example": "USD"})
     type = fields.Enum(EntryType, by_value=True)
-    since = fields.AwareDateTime(
-        data_key="from",
-        default_timezone=timezone.utc,
-        metadata={"description": "ISO-8601, inclusive; a time without offset is UTC"},
+    since = UTCDateTimeInput(
+        data_key="from", metadata={"description": "ISO-8601, inclusive; a time without offset is UTC"}
     )
-    until = fields.AwareDateTime(
-        data_key="to",
-        default_timezone=timezone.utc,
-        metadata={"description": "ISO-8601, exclusive; a time without offset is UTC"},
+    until = UTCDateTimeInput(
+        data_key="to", metadata={"description": "ISO-8601, exclusive; a time without offset is UTC"}
     )
 
     @validates_schema

@@ -65,8 +65,11 @@ class OrderCreateSchema(ma.Schema):
         TimeInForce,
         by_value=True,
         data_key="timeInForce",
-        load_default=TimeInForce.GTC,
-        metadata={"description": "LIMIT only: GTC rests, IOC expires the remainder, FOK fills completely or expires"},
+        load_default=None,
+        metadata={
+            "description": "GTC rests the remainder (LIMIT only; the LIMIT default), IOC expires it (the MARKET "
+            "default), FOK fills completely or expires with no trades"
+        },
     )
     self_trade_prevention = fields.Enum(
         SelfTradePrevention, by_value=True, data_key="selfTradePrevention", load_default=SelfTradePrevention.EXPIRE_MAKER

@@ -6,7 +6,7 @@ matching. Prices sit on a five-tick grid and three users share the book, so cros
 common.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from hypothesis import HealthCheck, Phase, event, given, settings
@@ -61,6 +61,12 @@ submits = st.builds(
     time_in_force=st.sampled_from([TimeInForce.GTC] * 3 + [TimeInForce.IOC, TimeInForce.FOK]),
     user=st.sampled_from(USERS),
     stp=st.sampled_from([SelfTradePrevention.EXPIRE_MAKER, *SelfTradePrevention]),  # the default, twice as often
+)
+# A MARKET order has no price to rest at: it is IOC or FOK, never GTC.
+submits = submits.map(
+    lambda op: replace(op, time_in_force=TimeInForce.IOC)
+    if op.type is OrderType.MARKET and op.time_in_force is TimeInForce.GTC
+    else op
 )
 cancels = st.builds(Cancel, pick=st.integers(0, 1000))
 reduces = st.builds(Reduce, pick=st.integers(0, 1000), quarters=st.integers(0, 5))
@@ -136,7 +142,7 @@ class Model:
         tracked = Tracked(len(self.orders), op.user, op.side, limit, op.amount, arrival=len(self.orders))
         self.orders.append(tracked)
         taker = Taker(tracked.order_id, op.user, op.side, op.type, limit, op.amount, op.time_in_force, op.stp)
-        is_fok = op.time_in_force is TimeInForce.FOK and op.type is OrderType.LIMIT
+        is_fok = op.time_in_force is TimeInForce.FOK
         fok_possible = self.fok_possible(tracked, op.stp) if is_fok else None
         before = self.book.depth(100), len(self.book)
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from orders_app.domain.enums import OrderType, SelfTradePrevention, Side, TimeInForce
+from orders_app.domain.errors import InvalidInput
 from orders_app.engine import Fill, OrderBook, RestingOrder, Taker, TakerOutcome
 
 GTC, IOC, FOK = TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK
@@ -321,15 +322,61 @@ def test_market_order_that_finds_enough_is_filled(book, side):
     assert book.get("b").remaining == Decimal("3")
 
 
-@pytest.mark.parametrize("tif", [GTC, FOK], ids=["gtc", "fok"])
-def test_market_order_behaves_as_ioc_whatever_its_time_in_force(book, side, tif):
+def test_market_ioc_order_fills_what_the_book_has_and_expires_the_rest(book, side):
     rest(book, side, 0, "1", "a")
 
-    result = book.submit(market(side, "2", tif=tif))
+    result = book.submit(market(side, "2", tif=IOC))
 
     assert traded(result) == [("a", px(side, 0), Decimal("1"))]
     assert result.outcome is TakerOutcome.EXPIRED
     assert "taker" not in book
+
+
+def test_market_fok_order_that_cannot_fill_completely_expires_with_no_trades(book, side):
+    rest(book, side, 0, "1", "a")
+
+    result = book.submit(market(side, "2", tif=FOK))
+
+    assert (result.fills, result.outcome, result.taker_remaining) == ([], TakerOutcome.EXPIRED, Decimal("2"))
+    assert book.get("a").remaining == Decimal("1")
+
+
+def test_market_fok_order_fills_completely_across_levels(book, side):
+    rest(book, side, 0, "1", "a")
+    rest(book, side, 5, "3", "b")
+
+    result = book.submit(market(side, "2", tif=FOK))
+
+    assert traded(result) == [("a", px(side, 0), Decimal("1")), ("b", px(side, 5), Decimal("1"))]
+    assert result.outcome is TakerOutcome.FILLED
+
+
+def test_market_buy_fok_whose_funds_cannot_cover_the_whole_amount_expires_with_no_trades(book):
+    rest(book, Side.BUY, 0, "5", "a")
+    taker = Taker("taker", TAKER_USER, Side.BUY, OrderType.MARKET, None, Decimal(2), FOK, funds=Decimal("199.99"), lot_size=Decimal(1))
+
+    result = book.submit(taker)
+
+    assert (result.fills, result.outcome) == ([], TakerOutcome.EXPIRED)
+    assert book.get("a").remaining == Decimal("5")
+
+
+def test_market_buy_fok_whose_funds_cover_the_whole_amount_fills(book):
+    rest(book, Side.BUY, 0, "5", "a")
+    taker = Taker("taker", TAKER_USER, Side.BUY, OrderType.MARKET, None, Decimal(2), FOK, funds=Decimal("200"), lot_size=Decimal(1))
+
+    result = book.submit(taker)
+
+    assert traded(result) == [("a", Decimal(100), Decimal(2))]
+    assert result.outcome is TakerOutcome.FILLED
+
+
+def test_market_gtc_order_is_refused_because_it_has_no_price_to_rest_at(book, side):
+    rest(book, side, 0, "1", "a")
+
+    with pytest.raises(InvalidInput, match="IOC or FOK"):
+        book.submit(market(side, "1", tif=GTC))
+    assert book.get("a").remaining == Decimal("1")
 
 
 def test_market_order_on_an_empty_side_expires(book, side):
