@@ -17,7 +17,7 @@ from sqlalchemy.orm import lazyload
 
 from ..domain import orders as rules
 from ..domain import funds
-from ..domain.enums import EntryType, OrderStatus, OrderType, SelfTradePrevention, Settlement, Side, TimeInForce
+from ..domain.enums import EntryType, OrderStatus, OrderType, SelfTradePrevention, Settlement, Side
 from ..domain.errors import Conflict, NotFound
 from ..domain.funds import VENUE_ACCOUNT, InsufficientFunds
 from ..engine import Taker, TakerOutcome
@@ -165,7 +165,8 @@ def cancel_order(*, user_id, order_id):
         instrument, order = _lock_user_order(uow.session, user_id, order_id)
         new_status = rules.cancel(order.status)
         book = books.checkout(uow, instrument)
-        if book.cancel(order.id) is not None:
+        book.cancel(order.id)
+        if _rests_in_book(order):
             _bump_sequence(instrument)
         uow.ledger.lock(_balance_keys(instrument, order))
         _release_all(uow, order)
@@ -194,14 +195,15 @@ def record_execution(*, user_id, order_id, executed_amount, executed_price):
         # The book is checked out before the fill is written: rebuilt from the database after it, a stale
         # cache would no longer hold a now FILLED order, and the fill would not move the pair's sequence.
         book = books.checkout(uow, instrument)
+        was_resting = _rests_in_book(order)
         _record_fill(uow, order, trade)
         uow.ledger.lock(_balance_keys(instrument, order, venue=True))
         _move_trade_funds(uow, instrument, trade, {order.side: order})
         if order.id in book:
             book.reduce(order.id, order.remaining_amount)
-        if _rests_in_book(order):
-            # Every open LIMIT order rests in the book, cached here or not: the fill changes the book, so
-            # every process must see the sequence move and rebuild.
+        if was_resting:
+            # Decided from the order, not from this process's copy of the book: every process must see
+            # the sequence move and rebuild, whatever its cache held.
             _bump_sequence(instrument)
     return trade, order
 
@@ -420,8 +422,8 @@ def _announce_status_change(uow, order, old_status):
 
 
 def _rests_in_book(order):
-    """Whether `order` rested in its pair's book before this change: every open LIMIT order does."""
-    return order.type is OrderType.LIMIT and order.time_in_force is TimeInForce.GTC
+    """Whether `order` rests in its pair's book: every open LIMIT order does (books.load_book reads them so)."""
+    return order.type is OrderType.LIMIT and order.status.is_open
 
 
 def _bump_sequence(instrument):
