@@ -4,20 +4,36 @@ import eventlet
 
 eventlet.monkey_patch()
 
-import os  # noqa: E402  (after monkey-patching, so the standard library is green)
+import errno  # noqa: E402  (after monkey-patching, so the standard library is green)
+import os  # noqa: E402
+import socket  # noqa: E402
 
+import eventlet.wsgi  # noqa: E402
 from eventlet.support.psycopg2_patcher import make_psycopg_green  # noqa: E402
 
 from orders_app import create_app  # noqa: E402
-from orders_app.extensions import socketio  # noqa: E402
 
 # psycopg2 waits on the database in C; this makes those waits yield to other green threads.
 make_psycopg_green()
 
 app = create_app()
 
+
+def listen(host, port):
+    """The server's socket. Not socketio.run's: eventlet.listen sets SO_REUSEPORT by default, so a
+    second server on a taken port would start and share it instead of failing."""
+    try:
+        family, *_, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        return eventlet.listen(address, family, reuse_port=False)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise SystemExit(f"orders_app: port {port} on {host} is already in use; stop the server there or set PORT.")
+        raise SystemExit(f"orders_app: cannot listen on {host}:{port}: {error.strerror}.")
+
+
 if __name__ == "__main__":
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
+    listener = listen(host, port)
     print(f" * orders_app on http://{host}:{port}  (Swagger UI /docs, Socket.IO test page /)", flush=True)
-    socketio.run(app, host=host, port=port)
+    eventlet.wsgi.server(listener, app, log_output=False)

@@ -7,11 +7,13 @@ from uuid import UUID
 
 from flask import Flask
 
+from .browser_security import register_security_headers, socketio_allowed_origins
 from .config import load_settings
 from .database import configure_engine
 from .errors import register_jwt_errors
 from . import extensions
 from .extensions import db, jwt, migrate, socketio
+from .request_log import register_request_log
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -30,6 +32,8 @@ def create_app(test_config=None):
     load_settings(app, test_config)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    register_request_log(app)
+    register_security_headers(app)
     register_database(app)
     register_auth(app)
     register_api(app)
@@ -89,16 +93,18 @@ def register_realtime(app):
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
-        cors_allowed_origins=app.config["SOCKETIO_CORS_ORIGINS"],
+        cors_allowed_origins=socketio_allowed_origins(app.config["SOCKETIO_CORS_ORIGINS"]),
     )
     register_namespaces(socketio)
 
 
 def register_web(app):
-    """The Socket.IO test page and the offline Swagger UI assets."""
-    from .web import blp
+    """The Socket.IO test page, the favicon, and Swagger UI with its assets served offline."""
+    from .web import SWAGGER_UI_ENDPOINT, blp, swagger_ui_page
 
     app.register_blueprint(blp)
+    # flask-smorest's own page starts Swagger UI with an inline script, which the Content-Security-Policy forbids.
+    app.view_functions[SWAGGER_UI_ENDPOINT] = swagger_ui_page
 
 
 def register_cli(app):

@@ -112,7 +112,11 @@ def create_operator_command(username, password):
         user = accounts.register_user(username=username, password=password)
         with unit_of_work() as uow:
             uow.session.get(User, user.id, with_for_update=True).role = Role.OPERATOR
-        click.echo(f"Registered {username}" + (f" with password: {password}" if generated else "") + ".")
+        click.echo(f"Registered {username}.")
+        if generated:
+            # Alone on its line, nothing before or after it, so that it can be copied exactly.
+            click.echo("Generated password (the whole next line, shown only now):")
+            click.echo(password)
     click.echo(f"{username} is an operator.")
 
 

@@ -10,7 +10,8 @@ environment variables, then the `test_config` mapping handed to `create_app`.
 | JWT_ACCESS_TOKEN_EXPIRES   | JWT_ACCESS_TOKEN_MINUTES    | 15 minutes                                |
 | JWT_REFRESH_TOKEN_EXPIRES  | JWT_REFRESH_TOKEN_DAYS      | 7 days                                    |
 | SOCKETIO_MESSAGE_QUEUE     | REDIS_URL                   | none (single process)                     |
-| SOCKETIO_CORS_ORIGINS      | SOCKETIO_CORS_ORIGINS       | * (tokens are bearer, never cookies)      |
+| SOCKETIO_CORS_ORIGINS      | SOCKETIO_CORS_ORIGINS       | own origin only; comma-separated extra    |
+|                            |                             | origins widen it, `*` accepts any         |
 | INSTRUMENTS                | INSTRUMENTS (JSON array)    | DEFAULT_INSTRUMENTS below                 |
 | STARTING_BALANCES          | STARTING_BALANCES (JSON)    | DEFAULT_STARTING_BALANCES below           |
 | VALUATION_ASSET            | VALUATION_ASSET             | USD (what GET /portfolio values in)       |
@@ -46,7 +47,7 @@ class DefaultSettings:
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=7)
     JWT_TOKEN_LOCATION = ["headers"]
     SOCKETIO_MESSAGE_QUEUE = None
-    SOCKETIO_CORS_ORIGINS = "*"
+    SOCKETIO_CORS_ORIGINS = ()  # origins accepted besides the app's own (browser_security.py), or "*"
     SOCKETIO_ASYNC_MODE = None  # let Flask-SocketIO pick eventlet when it is installed
     INSTRUMENTS = DEFAULT_INSTRUMENTS
     STARTING_BALANCES = DEFAULT_STARTING_BALANCES
@@ -76,7 +77,7 @@ def _env_overrides():
         "JWT_ACCESS_TOKEN_MINUTES": ("JWT_ACCESS_TOKEN_EXPIRES", lambda v: timedelta(minutes=int(v))),
         "JWT_REFRESH_TOKEN_DAYS": ("JWT_REFRESH_TOKEN_EXPIRES", lambda v: timedelta(days=int(v))),
         "REDIS_URL": ("SOCKETIO_MESSAGE_QUEUE", str),
-        "SOCKETIO_CORS_ORIGINS": ("SOCKETIO_CORS_ORIGINS", str),
+        "SOCKETIO_CORS_ORIGINS": ("SOCKETIO_CORS_ORIGINS", _origins),
         "INSTRUMENTS": ("INSTRUMENTS", lambda v: json.loads(v, parse_float=Decimal)),
         "STARTING_BALANCES": ("STARTING_BALANCES", lambda v: json.loads(v, parse_float=Decimal)),
         "VALUATION_ASSET": ("VALUATION_ASSET", str),
@@ -85,6 +86,13 @@ def _env_overrides():
         "ORDERS_APP_ENV": ("ORDERS_APP_ENV", str),
     }
     return {key: parse(env[name]) for name, (key, parse) in readers.items() if env.get(name)}
+
+
+def _origins(value):
+    """A comma-separated list of origins, "https://a.example, https://b.example", as a tuple; "*" means any."""
+    if value.strip() == "*":
+        return "*"
+    return tuple(origin.strip().rstrip("/") for origin in value.split(",") if origin.strip())
 
 
 def load_settings(app, test_config=None):

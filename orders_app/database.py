@@ -6,8 +6,10 @@ write lock up front, so two writers can never read the same state and both act o
 PostgreSQL: writers lock the rows they change with SELECT ... FOR UPDATE.
 """
 
+import os
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 
 from sqlalchemy import event
 
@@ -18,6 +20,7 @@ def configure_engine(engine):
     """Install the SQLite pragmas and BEGIN handling; PostgreSQL needs nothing."""
     if engine.dialect.name != "sqlite":
         return
+    _create_private(engine.url)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -31,6 +34,20 @@ def configure_engine(engine):
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _serialised_write.get() else "BEGIN")
+
+
+def _create_private(url):
+    """Create the SQLite file readable by its owner only (0600) before SQLite would create it
+    world-readable; its -wal and -shm files copy the database file's permissions."""
+    if not url.database or url.database == ":memory:" or url.query.get("uri"):
+        return
+    path = Path(url.database)
+    if path.exists() or not path.parent.is_dir():
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:  # another process created it first
+        pass
 
 
 @contextmanager

@@ -16,7 +16,7 @@ class OrderStatus(str, Enum):
     PARTIALLY_FILLED = "PARTIALLY_FILLED"
     FILLED = "FILLED"
     CANCELLED = "CANCELLED"
-    REJECTED = "REJECTED"
+    # No REJECTED: an order that fails a check is refused (4xx) and never stored.
     EXPIRED = "EXPIRED"
 
     @property

@@ -8,7 +8,7 @@ import pytest
 from api_checks import assert_error, assert_uuid
 
 CHOSEN_PASSWORD = "operator chosen passphrase"
-REGISTERED_LINE = re.compile(r"^Registered (\S+) with password: (\S+)\.$", re.MULTILINE)
+REGISTERED_LINE = re.compile(r"^Registered (\S+)\.\nGenerated password \(the whole next line, shown only now\):\n(.+)$", re.MULTILINE)
 
 
 @pytest.fixture
