@@ -71,11 +71,12 @@ def register_auth(app):
 def register_api(app):
     """flask-smorest: blueprints, OpenAPI at /openapi.json, Swagger UI at /docs with bearer auth."""
     from .api import register_blueprints
+    from .api.openapi import TruthfulSpec
     from .api.common import refuse_nul_in_path
 
     # `extensions.api`, not a bare `api`: importing the orders_app.api package rebinds that name here.
     api = extensions.api
-    api.init_app(app, spec_kwargs={"security": [{"bearerAuth": []}]})
+    api.init_app(app, spec_kwargs={"security": [{"bearerAuth": []}], "extra_plugins": [TruthfulSpec(app.config)]})
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )

@@ -9,6 +9,7 @@ import logging
 
 import flask_smorest
 from flask import jsonify, request
+from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.http import HTTP_STATUS_CODES
 
 from .domain.errors import AuthenticationFailed, Conflict, DomainError, Forbidden, InvalidInput, NotFound, Overfill
@@ -48,6 +49,9 @@ class Api(flask_smorest.Api):
             payload = error_payload(code, "The server could not complete the request.")
         elif "message" not in payload:
             payload["message"] = _default_message(error, payload)
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            # RFC 9110: a 405 names the methods the resource does support.
+            headers = {**headers, "Allow": ", ".join(sorted(error.valid_methods))}
         return payload, code, headers
 
 
