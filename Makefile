@@ -45,6 +45,7 @@ test: install
 bench: install
 	$(PY) bench/engine_bench.py
 	$(PY) bench/http_bench.py
+	$(PY) bench/login_flood_bench.py
 
 clean:
 	rm -rf $(VENV) orders_app/web/node_modules .pytest_cache

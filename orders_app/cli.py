@@ -103,7 +103,7 @@ def _ensure_user(username, password):
 def create_operator_command(username, password):
     """Give USERNAME the operator role, registering the user first if there is none."""
     with unit_of_work() as uow:
-        user = uow.session.scalar(select(User).where(User.username == username).with_for_update())
+        user = uow.session.scalar(select(User).where(User.named(username)).with_for_update())
         if user is not None:
             user.role = Role.OPERATOR
     if user is None:

@@ -1,6 +1,6 @@
 import uuid
 
-from sqlalchemy import String, Uuid
+from sqlalchemy import Index, String, Uuid, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..domain.enums import Role
@@ -9,14 +9,37 @@ from .types import UTCDateTime, enum_column, utcnow
 
 
 class User(db.Model):
+    """An account holder.
+
+    The username is kept as the user typed it (what /auth/me and tokens show), and is unique and matched
+    whatever its case, as most services treat usernames and e-mail addresses: the unique index on
+    lower(username) below guarantees one account per name even when two registrations race. Storing only
+    the lowercase form would make the same guarantee but lose how people spell their name.
+    """
+
     __tablename__ = "users"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    username: Mapped[str] = mapped_column(String(32), unique=True)
+    username: Mapped[str] = mapped_column(String(32))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.USER, server_default=Role.USER.value)
     created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
+    @classmethod
+    def named(cls, username):
+        """The condition selecting the user called `username` in any case; it uses the unique index.
+
+        Usernames are ASCII (the registration rule), and SQL lower() folds ASCII alike on SQLite and
+        PostgreSQL. A name with other characters is compared as typed, so it matches no one: Python's
+        lower() folds the Kelvin sign (U+212A) to an ASCII "k", which would let "Kate" spelt with it
+        log in as "kate".
+        """
+        key = username.lower() if username.isascii() else username
+        return func.lower(cls.username) == key
+
     @property
     def is_operator(self):
         return self.role is Role.OPERATOR
+
+
+USERNAME_INDEX = Index("uq_users_username_lower", func.lower(User.username), unique=True)

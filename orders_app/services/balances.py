@@ -40,7 +40,7 @@ def deposit(*, username, asset, amount):
     asset = checked_asset(asset)
     amount = checked_asset_amount(amount)
     with unit_of_work() as uow:
-        user = uow.session.scalar(select(User).where(User.username == username))
+        user = uow.session.scalar(select(User).where(User.named(username)))
         if user is None:
             raise NotFound(f"User '{username}' not found.", field="username")
         uow.ledger.lock({(user.id, asset), (DEPOSITS_ACCOUNT, asset)})
