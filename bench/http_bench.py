@@ -42,13 +42,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from orders_app.config import normalise_database_url  # noqa: E402
+from orders_app.limits import LIMIT_SETTINGS  # noqa: E402
 
 # Every variable orders_app or wsgi.py reads: the benchmark decides them, not the caller's shell.
 APP_ENVIRONMENT = (
     "DATABASE_URL", "JWT_SECRET_KEY", "JWT_ACCESS_TOKEN_MINUTES", "JWT_REFRESH_TOKEN_DAYS", "REDIS_URL",
     "SOCKETIO_CORS_ORIGINS", "INSTRUMENTS", "PASSWORD_HASH_PROFILE", "DB_POOL_SIZE", "ORDERS_APP_ENV",
-    "INSTANCE_PATH", "HOST", "PORT", "STARTING_BALANCES", "VALUATION_ASSET",
+    "INSTANCE_PATH", "HOST", "PORT", "STARTING_BALANCES", "VALUATION_ASSET", "RATELIMIT_ENABLED",
+    "RATELIMIT_STORAGE_URI", "RATELIMIT_NAMESPACE", "RATELIMIT_TRUSTED_PROXIES", *LIMIT_SETTINGS,
 )  # fmt: skip
+# A benchmark's clients all come from one address and place orders as fast as the server takes them: the
+# limits stay on (their cost is part of every figure) but far above what a run can reach.
+BENCH_RATE_LIMITS = {name: "100000000 per minute" for name in LIMIT_SETTINGS}
 # Enough that no client runs out of funds: every order is held for and settled, none refused.
 BENCH_BALANCES = '{"USD": "1000000000", "EUR": "1000000000"}'
 
@@ -99,6 +104,7 @@ class Server:
         self.port = free_port()
         self.log_path = log_path
         env = {key: value for key, value in os.environ.items() if key not in APP_ENVIRONMENT}
+        env.update(BENCH_RATE_LIMITS)
         env.update(environment, HOST="127.0.0.1", PORT=str(self.port))
         command = [sys.executable, "wsgi.py"]
         if profile_to:

@@ -11,6 +11,7 @@ from .browser_security import register_security_headers, socketio_allowed_origin
 from .config import load_settings
 from .database import configure_engine
 from .errors import register_jwt_errors
+from .limits import register_limits
 from . import extensions
 from .extensions import db, jwt, migrate, socketio
 from .request_log import register_request_log
@@ -36,6 +37,7 @@ def create_app(test_config=None):
     register_security_headers(app)
     register_database(app)
     register_auth(app)
+    register_limits(app)
     register_api(app)
     register_realtime(app)
     register_web(app)

@@ -18,7 +18,22 @@ environment variables, then the `test_config` mapping handed to `create_app`.
 | PASSWORD_HASH_PROFILE      | PASSWORD_HASH_PROFILE       | RFC_9106_LOW_MEMORY (argon2id)            |
 | DB_POOL_SIZE               | DB_POOL_SIZE                | 10 (PostgreSQL only)                      |
 | ORDERS_APP_ENV             | ORDERS_APP_ENV              | development; `production` demands secrets |
+| RATELIMIT_ENABLED          | RATELIMIT_ENABLED           | true; `false` turns every rate limit off  |
+| RATELIMIT_LOGIN_FAILURES_  | RATELIMIT_LOGIN_FAILURES_   | 10 per 15 minutes: failed logins only     |
+|   PER_USERNAME             |   PER_USERNAME              |                                           |
+| RATELIMIT_LOGIN_PER_ADDRESS| RATELIMIT_LOGIN_PER_ADDRESS | 20 per minute: every login attempt        |
+| RATELIMIT_REGISTER_        | RATELIMIT_REGISTER_         | 10 per hour                               |
+|   PER_ADDRESS              |   PER_ADDRESS               |                                           |
+| RATELIMIT_ORDERS_PER_USER  | RATELIMIT_ORDERS_PER_USER   | 300 per 10 seconds, over all order entry  |
+| RATELIMIT_STORAGE_URI      | RATELIMIT_STORAGE_URI       | REDIS_URL when set (shared by processes), |
+|                            |                             | else this process's memory                |
+| RATELIMIT_NAMESPACE        | RATELIMIT_NAMESPACE         | orders_app: starts every key; one per     |
+|                            |                             | deployment sharing a Redis                |
+| RATELIMIT_TRUSTED_PROXIES  | RATELIMIT_TRUSTED_PROXIES   | 0: the client is the peer address; n: the |
+|                            |                             | n-th X-Forwarded-For entry from the right |
 | (instance folder)          | INSTANCE_PATH               | ./instance                                |
+
+Rate limits are strings such as "10 per minute" or "300 per 10 seconds" (orders_app/limits.py applies them).
 """
 
 import json
@@ -54,6 +69,18 @@ class DefaultSettings:
     VALUATION_ASSET = "USD"
     PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"
     DB_POOL_SIZE = 10
+    RATELIMIT_ENABLED = True
+    # Slows guessing one account's password to a few hundred tries a day, yet forgives a user's typos.
+    RATELIMIT_LOGIN_FAILURES_PER_USERNAME = "10 per 15 minutes"
+    # Every attempt counts (each costs a password hash), so one address cannot stuff credentials across accounts.
+    RATELIMIT_LOGIN_PER_ADDRESS = "20 per minute"
+    RATELIMIT_REGISTER_PER_ADDRESS = "10 per hour"
+    # Above what exchanges grant a retail API key (Binance: 100 orders per 10 s; Alpaca: 200 requests a
+    # minute), so no real client meets it, while a runaway bot is stopped within seconds.
+    RATELIMIT_ORDERS_PER_USER = "300 per 10 seconds"
+    RATELIMIT_STORAGE_URI = None  # None: REDIS_URL's Redis when set, else memory (limits.py)
+    RATELIMIT_NAMESPACE = "orders_app"
+    RATELIMIT_TRUSTED_PROXIES = 0
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     MAX_CONTENT_LENGTH = 64 * 1024  # request bodies are small JSON documents
@@ -84,8 +111,25 @@ def _env_overrides():
         "PASSWORD_HASH_PROFILE": ("PASSWORD_HASH_PROFILE", str),
         "DB_POOL_SIZE": ("DB_POOL_SIZE", int),
         "ORDERS_APP_ENV": ("ORDERS_APP_ENV", str),
+        "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _flag),
+        "RATELIMIT_LOGIN_FAILURES_PER_USERNAME": ("RATELIMIT_LOGIN_FAILURES_PER_USERNAME", str),
+        "RATELIMIT_LOGIN_PER_ADDRESS": ("RATELIMIT_LOGIN_PER_ADDRESS", str),
+        "RATELIMIT_REGISTER_PER_ADDRESS": ("RATELIMIT_REGISTER_PER_ADDRESS", str),
+        "RATELIMIT_ORDERS_PER_USER": ("RATELIMIT_ORDERS_PER_USER", str),
+        "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
+        "RATELIMIT_NAMESPACE": ("RATELIMIT_NAMESPACE", str),
+        "RATELIMIT_TRUSTED_PROXIES": ("RATELIMIT_TRUSTED_PROXIES", int),
     }
     return {key: parse(env[name]) for name, (key, parse) in readers.items() if env.get(name)}
+
+
+def _flag(value):
+    """true/false, yes/no, on/off or 1/0, in any case."""
+    flags = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+    try:
+        return flags[value.strip().lower()]
+    except KeyError:
+        raise ValueError(f"{value!r} is not true or false") from None
 
 
 def _origins(value):

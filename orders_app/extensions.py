@@ -1,6 +1,8 @@
 """Bare extension instances; create_app binds them to an app with init_app."""
 
 from flask_jwt_extended import JWTManager
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
@@ -19,3 +21,5 @@ migrate = Migrate()
 api = Api()
 jwt = JWTManager()
 socketio = SocketIO()
+# Every limit names its own key (orders_app/limits.py); the peer address is only the library's fallback.
+limiter = Limiter(key_func=get_remote_address)

@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from orders_app import create_app
 from orders_app.config import normalise_database_url
 from orders_app.extensions import db, socketio
+from orders_app.limits import LIMIT_SETTINGS
 from orders_app.realtime.rooms import ORDERS_NAMESPACE
 
 DEFAULT_PASSWORD = "correct horse battery"
@@ -35,9 +36,15 @@ def db_kind(request):
     return request.config.getoption("--db")
 
 
+# The suite logs in, registers and trades far more from one address than anyone would: these limits stay
+# out of its way. tests/api/test_rate_limits.py sets realistic ones where it tests them.
+SUITE_RATE_LIMITS = {name: "100000 per minute" for name in LIMIT_SETTINGS}
+
+
 def app_config(database_url, instance_path, **overrides):
     """Settings for an app under test; e2e tests hand the same values to a real server."""
     return {
+        **SUITE_RATE_LIMITS,
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "INSTANCE_PATH": str(instance_path),

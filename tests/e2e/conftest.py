@@ -19,6 +19,8 @@ import redis
 import requests
 import socketio
 
+from orders_app.limits import LIMIT_SETTINGS
+
 ROOT = Path(__file__).resolve().parents[2]
 NAMESPACE = "/orders"
 STARTUP_TIMEOUT = 30
@@ -30,8 +32,12 @@ PASSWORD = "e2e password 1234"
 APP_ENVIRONMENT = (
     "DATABASE_URL", "JWT_SECRET_KEY", "JWT_ACCESS_TOKEN_MINUTES", "JWT_REFRESH_TOKEN_DAYS", "REDIS_URL",
     "SOCKETIO_CORS_ORIGINS", "INSTRUMENTS", "PASSWORD_HASH_PROFILE", "DB_POOL_SIZE", "ORDERS_APP_ENV",
-    "INSTANCE_PATH", "HOST", "PORT",
+    "INSTANCE_PATH", "HOST", "PORT", "RATELIMIT_ENABLED", "RATELIMIT_STORAGE_URI", "RATELIMIT_NAMESPACE",
+    "RATELIMIT_TRUSTED_PROXIES", *LIMIT_SETTINGS,
 )  # fmt: skip
+# End-to-end tests register, log in and trade far more from one address than anyone would; a test of a
+# limit passes its own. Each test's servers share one namespace: counts in a shared Redis stay per test.
+SUITE_RATE_LIMITS = {name: "100000 per minute" for name in LIMIT_SETTINGS}
 
 SERVERS = pytest.StashKey[list]()
 
@@ -108,6 +114,7 @@ def pytest_runtest_makereport(item, call):
 def start_server(request, database_url, tmp_path):
     """start_server(name, **environment) -> a running Server on the test's fresh database."""
     jwt_secret = secrets.token_urlsafe(48)  # shared by all of the test's servers, as in a deployment
+    rate_limit_namespace = f"e2e-{uuid.uuid4().hex}"
     started = request.node.stash.setdefault(SERVERS, [])
 
     def start(name="server", **environment):
@@ -121,8 +128,10 @@ def start_server(request, database_url, tmp_path):
             JWT_SECRET_KEY=jwt_secret,
             PASSWORD_HASH_PROFILE="CHEAPEST",
             PYTHONUNBUFFERED="1",
-            **environment,
+            RATELIMIT_NAMESPACE=rate_limit_namespace,
+            **SUITE_RATE_LIMITS,
         )
+        env.update(environment)
         log_path = tmp_path / f"{name}.log"
         process = launch(env, log_path)
         server = Server(name=name, port=int(env["PORT"]), log_path=log_path, process=process, environment=env)

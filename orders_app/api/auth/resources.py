@@ -1,6 +1,7 @@
 from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
 
+from ... import limits
 from ...services import accounts
 from ..common import Blueprint
 from .schemas import LoginSchema, RegisterSchema, TokenSchema, UserSchema
@@ -10,10 +11,12 @@ blp = Blueprint("auth", __name__, url_prefix="/auth", description="Register, log
 
 @blp.route("/register")
 class Register(MethodView):
+    @limits.registration
     @blp.doc(security=[])
     @blp.arguments(RegisterSchema)
     @blp.response(201, UserSchema)
     @blp.alt_response(409, description="Username already taken")
+    @blp.alt_response(429, **limits.RATE_LIMITED_RESPONSE)
     def post(self, body):
         """Create an account"""
         return accounts.register_user(username=body["username"], password=body["password"])
@@ -21,10 +24,12 @@ class Register(MethodView):
 
 @blp.route("/login")
 class Login(MethodView):
+    @limits.login
     @blp.doc(security=[])
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="Invalid username or password")
+    @blp.alt_response(429, **limits.RATE_LIMITED_RESPONSE)
     def post(self, body):
         """Exchange credentials for an access token and a refresh token"""
         user = accounts.authenticate(username=body["username"], password=body["password"])

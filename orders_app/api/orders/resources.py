@@ -1,6 +1,7 @@
 from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
 
+from ... import limits
 from ...models import Fill
 from ...services import orders
 from ..common import Blueprint, SelectPage
@@ -30,10 +31,12 @@ class Orders(MethodView):
         """The current user's orders, newest first"""
         return orders.orders_query(user_id=current_user.id, **filters)
 
+    @limits.order_entry
     @blp.arguments(OrderCreateSchema)
     @blp.response(201, OrderSchema)
     @blp.alt_response(200, schema=OrderSchema, description="clientOrderId already used: the existing order")
     @blp.alt_response(409, description="clientOrderId already used for a different order")
+    @blp.alt_response(429, **limits.RATE_LIMITED_RESPONSE)
     def post(self, body):
         """Place an order; it starts PENDING"""
         order, created = orders.place_order(user_id=current_user.id, **body)
@@ -50,17 +53,21 @@ class OrderById(MethodView):
         """One order with its trades, oldest trade first"""
         return orders.get_order(user_id=current_user.id, order_id=order_id)
 
+    @limits.order_entry
     @blp.arguments(AmendSchema)
     @blp.response(200, OrderSchema)
     @blp.alt_response(404, description="No such order for this user")
     @blp.alt_response(409, description="The order is closed, not LIMIT, or the amount is below what is filled")
+    @blp.alt_response(429, **limits.RATE_LIMITED_RESPONSE)
     def put(self, changes, order_id):
         """Amend price and/or amount: a smaller amount keeps queue priority; a new price or a larger amount loses it"""
         return orders.amend_order(user_id=current_user.id, order_id=order_id, **changes)
 
+    @limits.order_entry
     @blp.response(200, OrderSchema)
     @blp.alt_response(404, description="No such order for this user")
     @blp.alt_response(409, description="The order is no longer open")
+    @blp.alt_response(429, **limits.RATE_LIMITED_RESPONSE)
     def delete(self, order_id):
         """Cancel an open order (same as PATCH .../status CANCELLED)"""
         return orders.cancel_order(user_id=current_user.id, order_id=order_id)
@@ -70,10 +77,12 @@ class OrderById(MethodView):
 class OrderStatus(MethodView):
     decorators = [jwt_required()]
 
+    @limits.order_entry
     @blp.arguments(StatusChangeSchema)
     @blp.response(200, OrderSchema)
     @blp.alt_response(404, description="No such order for this user")
     @blp.alt_response(409, description="The order is no longer open")
+    @blp.alt_response(429, **limits.RATE_LIMITED_RESPONSE)
     def patch(self, _body, order_id):
         """Cancel an open order (the only status a client may set)"""
         return orders.cancel_order(user_id=current_user.id, order_id=order_id)
@@ -83,11 +92,13 @@ class OrderStatus(MethodView):
 class OrderTrades(MethodView):
     decorators = [jwt_required()]
 
+    @limits.order_entry
     @blp.arguments(ExecutionReportSchema)
     @blp.response(201, TradeRecordedSchema)
     @blp.alt_response(400, description="The fill exceeds the remaining amount; nothing changed")
     @blp.alt_response(404, description="No such order for this user")
     @blp.alt_response(409, description="The order is filled, cancelled or otherwise closed")
+    @blp.alt_response(429, **limits.RATE_LIMITED_RESPONSE)
     def post(self, report, order_id):
         """Record an execution report: append the trade and move the order's fill and status"""
         trade, order = orders.record_execution(
