@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from flask import current_app
@@ -91,7 +92,7 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
+    with connectable.connect() as connection, _foreign_keys_deferred(connection):
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -100,6 +101,29 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+
+
+@contextmanager
+def _foreign_keys_deferred(connection):
+    """SQLite: foreign keys off while migrating, checked once at the end.
+
+    Batch mode changes a SQLite table by copying it and dropping the original, and dropping a table that
+    other rows refer to fails while foreign keys are enforced (the app turns them on for every
+    connection). The pragma only takes effect outside a transaction, so it goes to the driver's
+    connection before anything begins.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"The migration left rows whose foreign keys point nowhere: {broken[:10]}")
+    finally:
+        driver.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

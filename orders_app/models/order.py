@@ -14,6 +14,10 @@ class Order(db.Model):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("user_id", "client_order_id", name="uq_orders_user_client_order_id"),
+        # CAST: on SQLite the amounts are text (types.ExactDecimal), which a bare `> 0` would not compare as numbers.
+        CheckConstraint("CAST(amount AS NUMERIC) > 0", name="ck_orders_amount_positive"),
+        CheckConstraint("price IS NULL OR CAST(price AS NUMERIC) > 0", name="ck_orders_price_positive"),
+        CheckConstraint("CAST(filled_amount AS NUMERIC) >= 0", name="ck_orders_filled_not_negative"),
         Index("ix_orders_user_created", "user_id", "created_at"),
         Index("ix_orders_pair_status", "pair", "status"),
     )
@@ -76,6 +80,8 @@ class Trade(db.Model):
     __tablename__ = "trades"
     __table_args__ = (
         CheckConstraint("buy_order_id IS NOT NULL OR sell_order_id IS NOT NULL", name="ck_trades_has_order"),
+        CheckConstraint("CAST(amount AS NUMERIC) > 0", name="ck_trades_amount_positive"),
+        CheckConstraint("CAST(price AS NUMERIC) > 0", name="ck_trades_price_positive"),
         Index("ix_trades_pair_seq", "pair", "seq"),
     )
 

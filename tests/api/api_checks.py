@@ -90,3 +90,12 @@ def money(available, held, pending, total):
         "pending": Decimal(pending),
         "total": Decimal(total),
     }
+
+
+def latest_revision(app):
+    """The head of the app's migrations: what `flask init-db` brings a database to."""
+    from alembic.script import ScriptDirectory
+
+    migrate = app.extensions["migrate"]
+    with app.app_context():
+        return ScriptDirectory.from_config(migrate.migrate.get_config(migrate.directory)).get_current_head()

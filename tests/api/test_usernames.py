@@ -4,21 +4,17 @@ Also migration 0004, which makes them so on an existing database: it keeps the u
 naming them, while two of them differ only by case.
 """
 
-import os
 import uuid
 from datetime import datetime, timezone
 
 import argon2
 import pytest
 import sqlalchemy as sa
-from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-from api_checks import assert_error
-from orders_app.config import normalise_database_url
+from api_checks import assert_error, latest_revision
 from orders_app.extensions import db
 from orders_app.models.types import UTCDateTime
 
@@ -97,23 +93,6 @@ def test_the_database_itself_refuses_a_second_name_differing_only_by_case(app, u
 
 
 @pytest.fixture
-def empty_database_url(db_kind, tmp_path):
-    """A database with no tables: a new SQLite file, or a scratch schema in TEST_DATABASE_URL's database."""
-    if db_kind == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    url = make_url(normalise_database_url(os.environ["TEST_DATABASE_URL"]))
-    schema = f"migration_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    yield url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
-
-
-@pytest.fixture
 def database_at_0003(empty_database_url, make_app):
     """database_at_0003(*usernames) -> an app on a database migrated to revision 0003 holding those users,
     each with PASSWORD, written with SQL as that revision's code would have."""
@@ -138,12 +117,6 @@ def old_user(username, password_hash):
         "role": "USER",
         "created_at": datetime.now(timezone.utc),
     }
-
-
-def latest_revision(app):
-    migrate = app.extensions["migrate"]
-    with app.app_context():
-        return ScriptDirectory.from_config(migrate.migrate.get_config(migrate.directory)).get_current_head()
 
 
 def revision_and_usernames(app):
