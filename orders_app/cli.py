@@ -92,7 +92,7 @@ def _demo_credentials():
 
 
 def _ensure_user(username, password):
-    user = db.session.scalar(select(User).where(User.username == username))
+    user = db.session.scalar(select(User).where(User.named(username)))
     return user or accounts.register_user(username=username, password=password)
 
 

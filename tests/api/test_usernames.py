@@ -82,6 +82,15 @@ def test_create_operator_finds_the_user_whatever_the_case(client, runner, user):
     assert response.status_code == 201, response.get_json()
 
 
+def test_seed_uses_a_demo_user_registered_in_another_case(client, runner, make_user):
+    make_user("ALICE")
+
+    result = runner.invoke(args=["seed"])
+
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert login(client, "alice").status_code == 200  # ALICE keeps her password: seed used her account as it is
+
+
 def test_the_database_itself_refuses_a_second_name_differing_only_by_case(app, user):
     # What keeps two registrations racing past the service's check from both succeeding.
     with app.app_context(), pytest.raises(IntegrityError):
