@@ -41,11 +41,16 @@ test: install
 	fi
 
 # Figures, not pass/fail: the engine in-process, then HTTP against real servers (SQLite, and
-# PostgreSQL when TEST_DATABASE_URL is set).
+# PostgreSQL when TEST_DATABASE_URL is set). wrk is the load generator of the throughput, delivery and
+# two-process benchmarks (bench/README.md).
 bench: install
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(PY) bench/engine_bench.py
 	$(PY) bench/http_bench.py
 	$(PY) bench/login_flood_bench.py
+	$(PY) bench/throughput_bench.py
+	$(PY) bench/socketio_delivery_bench.py
+	$(PY) bench/alternating_processes_bench.py
 
 clean:
 	rm -rf $(VENV) orders_app/web/node_modules .pytest_cache
