@@ -73,8 +73,8 @@ def register_auth(app):
 def register_api(app):
     """flask-smorest: blueprints, OpenAPI at /openapi.json, Swagger UI at /docs with bearer auth."""
     from .api import register_blueprints
-    from .api.openapi import TruthfulSpec
     from .api.common import refuse_nul_in_path
+    from .api.openapi import TruthfulSpec
 
     # `extensions.api`, not a bare `api`: importing the orders_app.api package rebinds that name here.
     api = extensions.api

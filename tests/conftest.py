@@ -16,8 +16,9 @@ from sqlalchemy import create_engine, text
 from orders_app import create_app
 from orders_app.config import normalise_database_url
 from orders_app.extensions import db, socketio
-from orders_app.limits import LIMIT_SETTINGS
 from orders_app.realtime.rooms import ORDERS_NAMESPACE
+
+from app_settings import ORDER_DEFAULTS, app_config
 
 DEFAULT_PASSWORD = "correct horse battery"
 DATA_TABLES = ("ledger_entries", "balances", "trades", "orders", "users")
@@ -34,26 +35,6 @@ def pytest_report_header(config):
 @pytest.fixture(scope="session")
 def db_kind(request):
     return request.config.getoption("--db")
-
-
-# The suite logs in, registers and trades far more from one address than anyone would: these limits stay
-# out of its way. tests/api/test_rate_limits.py sets realistic ones where it tests them.
-SUITE_RATE_LIMITS = {name: "100000 per minute" for name in LIMIT_SETTINGS}
-
-
-def app_config(database_url, instance_path, **overrides):
-    """Settings for an app under test; e2e tests hand the same values to a real server."""
-    return {
-        **SUITE_RATE_LIMITS,
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "INSTANCE_PATH": str(instance_path),
-        "JWT_SECRET_KEY": "test-only-secret-" + "x" * 40,
-        "PASSWORD_HASH_PROFILE": "CHEAPEST",
-        "SOCKETIO_ASYNC_MODE": "threading",
-        "SOCKETIO_MESSAGE_QUEUE": None,
-        **overrides,
-    }
 
 
 def migrate(database_url, instance_path):
@@ -161,7 +142,6 @@ def other_user(make_user):
     return make_user("bob")
 
 
-ORDER_DEFAULTS = {"pair": "EUR/USD", "side": "BUY", "type": "LIMIT", "amount": "1000", "price": "1.10000"}
 
 
 @pytest.fixture

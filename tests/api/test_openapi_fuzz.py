@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
     unsupported_method,
 )
 
-from conftest import ORDER_DEFAULTS, app_config
+from app_settings import ORDER_DEFAULTS, app_config
 from orders_app import create_app
 
 DOCUMENTED = [

@@ -19,6 +19,7 @@ import redis
 import requests
 import socketio
 
+from app_settings import SUITE_RATE_LIMITS
 from orders_app.limits import LIMIT_SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,9 +36,8 @@ APP_ENVIRONMENT = (
     "INSTANCE_PATH", "HOST", "PORT", "RATELIMIT_ENABLED", "RATELIMIT_STORAGE_URI", "RATELIMIT_NAMESPACE",
     "RATELIMIT_TRUSTED_PROXIES", *LIMIT_SETTINGS,
 )  # fmt: skip
-# End-to-end tests register, log in and trade far more from one address than anyone would; a test of a
-# limit passes its own. Each test's servers share one namespace: counts in a shared Redis stay per test.
-SUITE_RATE_LIMITS = {name: "100000 per minute" for name in LIMIT_SETTINGS}
+# Each test's servers share one rate-limit namespace, so counts in a shared Redis stay per test; a test of a
+# limit passes its own limits.
 
 SERVERS = pytest.StashKey[list]()
 
