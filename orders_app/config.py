@@ -17,6 +17,7 @@ environment variables, then the `test_config` mapping handed to `create_app`.
 | VALUATION_ASSET            | VALUATION_ASSET             | USD (what GET /portfolio values in)       |
 | PASSWORD_HASH_PROFILE      | PASSWORD_HASH_PROFILE       | RFC_9106_LOW_MEMORY (argon2id)            |
 | DB_POOL_SIZE               | DB_POOL_SIZE                | 10 (PostgreSQL only)                      |
+| DB_POOL_PRE_PING           | DB_POOL_PRE_PING            | false: no round trip on every checkout    |
 | ORDERS_APP_ENV             | ORDERS_APP_ENV              | development; `production` demands secrets |
 | RATELIMIT_ENABLED          | RATELIMIT_ENABLED           | true; `false` turns every rate limit off  |
 | RATELIMIT_LOGIN_FAILURES_  | RATELIMIT_LOGIN_FAILURES_   | 10 per 15 minutes: failed logins only     |
@@ -69,6 +70,10 @@ class DefaultSettings:
     VALUATION_ASSET = "USD"
     PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"
     DB_POOL_SIZE = 10
+    # A ping on every checkout costs each request a round trip. Without it, a connection the database
+    # dropped (a restart) fails the one request that meets it, and the pool then discards every connection
+    # of that generation. Turn it on where connections die often, behind an idle-killing proxy say.
+    DB_POOL_PRE_PING = False
     RATELIMIT_ENABLED = True
     # Slows guessing one account's password to a few hundred tries a day, yet forgives a user's typos.
     RATELIMIT_LOGIN_FAILURES_PER_USERNAME = "10 per 15 minutes"
@@ -110,6 +115,7 @@ def _env_overrides():
         "VALUATION_ASSET": ("VALUATION_ASSET", str),
         "PASSWORD_HASH_PROFILE": ("PASSWORD_HASH_PROFILE", str),
         "DB_POOL_SIZE": ("DB_POOL_SIZE", int),
+        "DB_POOL_PRE_PING": ("DB_POOL_PRE_PING", _flag),
         "ORDERS_APP_ENV": ("ORDERS_APP_ENV", str),
         "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _flag),
         "RATELIMIT_LOGIN_FAILURES_PER_USERNAME": ("RATELIMIT_LOGIN_FAILURES_PER_USERNAME", str),
@@ -182,7 +188,7 @@ def _engine_options(config):
     return {
         "pool_size": config["DB_POOL_SIZE"],
         "max_overflow": config["DB_POOL_SIZE"],
-        "pool_pre_ping": True,
+        "pool_pre_ping": config["DB_POOL_PRE_PING"],
         "connect_args": {"connect_timeout": 5},
     }
 

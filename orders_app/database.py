@@ -53,7 +53,7 @@ def _create_private(url):
 @contextmanager
 def write_transaction(session):
     """One use case's transaction: commit on success, roll back on any error."""
-    # A request may already have read (the JWT user lookup); end that read so the write
+    # A request may already have read (an operator's role, say); end that read so the write
     # transaction begins afresh and, on SQLite, with the write lock.
     if session.in_transaction():
         session.commit()

@@ -32,11 +32,14 @@ def bearer(token):
     return {"Authorization": f"Bearer {token}"}
 
 
-def signed_token(key, subject, *, token_type="access", lifetime=timedelta(minutes=5), algorithm="HS256"):
-    """A token with the claims flask-jwt-extended issues, signed with `key`."""
+def signed_token(
+    key, subject, *, username="someone", token_type="access", lifetime=timedelta(minutes=5), algorithm="HS256"
+):
+    """A token with the claims the app issues (flask-jwt-extended's and the username), signed with `key`."""
     now = datetime.now(timezone.utc)
     claims = {
         "sub": subject,
+        "username": username,
         "type": token_type,
         "fresh": False,
         "jti": str(uuid.uuid4()),
@@ -258,15 +261,39 @@ def test_expired_token_built_with_the_app_key_is_401(app, client, user):
     assert_error(client.get("/orders", headers=bearer(expired)), 401)
 
 
-@pytest.mark.parametrize("subject", [UNKNOWN_ID, "not-a-uuid"], ids=["unknown-user", "subject-not-a-uuid"])
-def test_validly_signed_token_for_no_such_user_is_401(app, client, subject):
-    token = signed_token(app.config["JWT_SECRET_KEY"], subject)
+def test_validly_signed_token_whose_subject_is_not_a_user_id_is_401(app, client):
+    token = signed_token(app.config["JWT_SECRET_KEY"], "not-a-uuid")
 
     assert_error(client.get("/orders", headers=bearer(token)), 401)
 
 
+def test_validly_signed_token_without_a_username_claim_is_401(app, client, user):
+    claims = pyjwt.decode(user.access_token, options={"verify_signature": False})
+    del claims["username"]
+    token = pyjwt.encode(claims, app.config["JWT_SECRET_KEY"], algorithm="HS256")
+
+    assert_error(client.get("/orders", headers=bearer(token)), 401)
+
+
+def test_a_token_of_an_account_that_no_longer_exists_sees_nothing_and_changes_nothing(app, client, post_order):
+    """Only the app can sign a token, so one naming no user means the account was removed after issuing it.
+    Requests authenticate from the claims without a database read, so until the token expires it reads as
+    an empty account; it can place nothing, and it cannot be refreshed."""
+    token = signed_token(app.config["JWT_SECRET_KEY"], UNKNOWN_ID)
+    refresh = signed_token(app.config["JWT_SECRET_KEY"], UNKNOWN_ID, token_type="refresh")
+
+    assert client.get("/orders", headers=bearer(token)).get_json() == []
+    placed = client.post(
+        "/orders",
+        json={"pair": "EUR/USD", "side": "BUY", "type": "LIMIT", "amount": "1", "price": "1.10000"},
+        headers=bearer(token),
+    )
+    assert_error(placed, 422, "amount")
+    assert_error(client.post("/auth/refresh", headers=bearer(refresh)), 401)
+
+
 def test_validly_signed_token_with_the_app_key_is_accepted(app, client, user):
     """Control for the forged-token tests: the claims built here are the ones the app issues."""
-    token = signed_token(app.config["JWT_SECRET_KEY"], user.id)
+    token = signed_token(app.config["JWT_SECRET_KEY"], user.id, username=user.username)
 
     assert client.get("/orders", headers=bearer(token)).status_code == 200

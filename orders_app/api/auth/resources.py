@@ -42,7 +42,7 @@ class Refresh(MethodView):
     @blp.response(200, TokenSchema)
     def post(self):
         """Exchange a refresh token (as the bearer token) for a new access token"""
-        return accounts.issue_tokens(current_user, refresh=False)
+        return accounts.refresh_access_token(user_id=current_user.id)
 
 
 @blp.route("/me")

@@ -1,8 +1,7 @@
 from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
 
-from ...domain.errors import Forbidden
-from ...services import balances, settlement
+from ...services import accounts, balances, settlement
 from ..common import Blueprint
 from ..market.schemas import PublicTradeSchema
 from .schemas import DepositRequestSchema, DepositSchema
@@ -11,8 +10,7 @@ blp = Blueprint("operator", __name__, description="Operator actions: credit fund
 
 
 def operator_only():
-    if not current_user.is_operator:
-        raise Forbidden("This action needs the operator role.")
+    accounts.ensure_operator(user_id=current_user.id)
 
 
 @blp.route("/admin/deposits")
