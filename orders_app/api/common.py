@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from ..domain.decimals import fixed, parse_decimal, places, plain, trimmed
+from ..domain.decimals import DECIMAL_TEXT, MAX_DECIMAL_TEXT_LENGTH, fixed, parse_decimal, places, plain, trimmed
 from ..extensions import db
 
 
@@ -109,7 +109,14 @@ class DecimalInput(ma.fields.Field):
 
     def __init__(self, *, example="1.10000", **kwargs):
         kwargs.setdefault("required", True)
-        kwargs.setdefault("metadata", {}).update(type="string", format="decimal", example=example)
+        kwargs.setdefault("metadata", {}).update(
+            type="string",
+            format="decimal",
+            pattern=f"^{DECIMAL_TEXT.pattern}$",
+            maxLength=MAX_DECIMAL_TEXT_LENGTH,
+            example=example,
+            description="Decimal text (a JSON number is taken too); at most 18 decimal places, below 10^20",
+        )
         super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
