@@ -17,6 +17,9 @@ environment variables, then the `test_config` mapping handed to `create_app`.
 | VALUATION_ASSET            | VALUATION_ASSET             | USD (what GET /portfolio values in)       |
 | PASSWORD_HASH_PROFILE      | PASSWORD_HASH_PROFILE       | RFC_9106_LOW_MEMORY (argon2id)            |
 | DB_POOL_SIZE               | DB_POOL_SIZE                | 10 (PostgreSQL only)                      |
+| BOOK_CHANGE_LOG_RETENTION  | BOOK_CHANGE_LOG_RETENTION   | 10000: sequences of each pair's book     |
+|                            |                             | change log kept (services/books.py); a    |
+|                            |                             | cache further behind rebuilds the book    |
 | ORDERS_APP_ENV             | ORDERS_APP_ENV              | development; `production` demands secrets |
 | RATELIMIT_ENABLED          | RATELIMIT_ENABLED           | true; `false` turns every rate limit off  |
 | RATELIMIT_LOGIN_FAILURES_  | RATELIMIT_LOGIN_FAILURES_   | 10 per 15 minutes: failed logins only     |
@@ -69,6 +72,7 @@ class DefaultSettings:
     VALUATION_ASSET = "USD"
     PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"
     DB_POOL_SIZE = 10
+    BOOK_CHANGE_LOG_RETENTION = 10000
     RATELIMIT_ENABLED = True
     # Slows guessing one account's password to a few hundred tries a day, yet forgives a user's typos.
     RATELIMIT_LOGIN_FAILURES_PER_USERNAME = "10 per 15 minutes"
@@ -110,6 +114,7 @@ def _env_overrides():
         "VALUATION_ASSET": ("VALUATION_ASSET", str),
         "PASSWORD_HASH_PROFILE": ("PASSWORD_HASH_PROFILE", str),
         "DB_POOL_SIZE": ("DB_POOL_SIZE", int),
+        "BOOK_CHANGE_LOG_RETENTION": ("BOOK_CHANGE_LOG_RETENTION", int),
         "ORDERS_APP_ENV": ("ORDERS_APP_ENV", str),
         "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _flag),
         "RATELIMIT_LOGIN_FAILURES_PER_USERNAME": ("RATELIMIT_LOGIN_FAILURES_PER_USERNAME", str),
