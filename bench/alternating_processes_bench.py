@@ -6,8 +6,9 @@ limit raised out of the way. wrk first fills EUR/USD with N resting orders throu
 and SELL in turn, a few hundred ticks either side of the mid, so none of them trades). Then one client
 places M orders one after the other: a BUY at the mid that rests, then a SELL at the mid that fills it,
 and so on, so the book stays N deep. First all M go to the first server (one process), then they go to
-the two servers in turn (alternating). Each process caches the pair's book and rebuilds it from the open
-orders when the other process wrote last (orders_app/services/books.py), which is what alternating pays.
+the two servers in turn (alternating). Each process caches the pair's book; when the other process wrote
+last it catches up from the pair's change log (orders_app/services/books.py) instead of rebuilding the book
+from the open orders, and what that costs is what alternating pays.
 
 Prints p50 and p99 of both phases and the ratio of the p50s; the bar is alternating within 1.5x of one
 process.

@@ -18,6 +18,9 @@ environment variables, then the `test_config` mapping handed to `create_app`.
 | PASSWORD_HASH_PROFILE      | PASSWORD_HASH_PROFILE       | RFC_9106_LOW_MEMORY (argon2id)            |
 | DB_POOL_SIZE               | DB_POOL_SIZE                | 10 (PostgreSQL only)                      |
 | DB_POOL_PRE_PING           | DB_POOL_PRE_PING            | false: no round trip on every checkout    |
+| BOOK_CHANGE_LOG_RETENTION  | BOOK_CHANGE_LOG_RETENTION   | 10000: sequences of each pair's book     |
+|                            |                             | change log kept (services/books.py); a    |
+|                            |                             | cache further behind rebuilds the book    |
 | ORDERS_APP_ENV             | ORDERS_APP_ENV              | development; `production` demands secrets |
 | RATELIMIT_ENABLED          | RATELIMIT_ENABLED           | true; `false` turns every rate limit off  |
 | RATELIMIT_LOGIN_FAILURES_  | RATELIMIT_LOGIN_FAILURES_   | 10 per 15 minutes: failed logins only     |
@@ -74,6 +77,7 @@ class DefaultSettings:
     # dropped (a restart) fails the one request that meets it, and the pool then discards every connection
     # of that generation. Turn it on where connections die often, behind an idle-killing proxy say.
     DB_POOL_PRE_PING = False
+    BOOK_CHANGE_LOG_RETENTION = 10000
     RATELIMIT_ENABLED = True
     # Slows guessing one account's password to a few hundred tries a day, yet forgives a user's typos.
     RATELIMIT_LOGIN_FAILURES_PER_USERNAME = "10 per 15 minutes"
@@ -116,6 +120,7 @@ def _env_overrides():
         "PASSWORD_HASH_PROFILE": ("PASSWORD_HASH_PROFILE", str),
         "DB_POOL_SIZE": ("DB_POOL_SIZE", int),
         "DB_POOL_PRE_PING": ("DB_POOL_PRE_PING", _flag),
+        "BOOK_CHANGE_LOG_RETENTION": ("BOOK_CHANGE_LOG_RETENTION", int),
         "ORDERS_APP_ENV": ("ORDERS_APP_ENV", str),
         "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _flag),
         "RATELIMIT_LOGIN_FAILURES_PER_USERNAME": ("RATELIMIT_LOGIN_FAILURES_PER_USERNAME", str),

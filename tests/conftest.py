@@ -21,7 +21,7 @@ from orders_app.realtime.rooms import ORDERS_NAMESPACE
 from app_settings import ORDER_DEFAULTS, app_config
 
 DEFAULT_PASSWORD = "correct horse battery"
-DATA_TABLES = ("ledger_entries", "balances", "trades", "orders", "users")
+DATA_TABLES = ("book_changes", "ledger_entries", "balances", "trades", "orders", "users")
 
 
 def pytest_addoption(parser):
@@ -236,12 +236,8 @@ def utc_timestamp():
 
 @pytest.fixture(autouse=True)
 def fresh_books(request):
-    """Start every test with empty order books. The instruments rows outlive a test on
-    PostgreSQL (only the data tables are emptied), and the process keeps a book per pair
-    keyed by the pair's sequence, so both would otherwise carry one test's book into the next."""
-    from orders_app.services.books import registry
-
-    registry.clear()
+    """Start every test with empty order books. Each app holds its own books, but the instruments rows
+    outlive a test on PostgreSQL (only the data tables are emptied): their sequences start again at 0."""
     if "database_url" in request.fixturenames and request.getfixturevalue("db_kind") == "postgresql":
         engine = create_engine(request.getfixturevalue("database_url"))
         with engine.begin() as connection:

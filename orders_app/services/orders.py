@@ -203,7 +203,7 @@ def record_execution(*, user_id, order_id, executed_amount, executed_price):
             book.reduce(order.id, order.remaining_amount)
         if was_resting:
             # Decided from the order, not from this process's copy of the book: every process must see
-            # the sequence move and rebuild, whatever its cache held.
+            # the sequence move and catch up, whatever its cache held.
             _bump_sequence(instrument)
     return trade, order
 

@@ -6,8 +6,6 @@ import pytest
 
 from api_checks import assert_error, fetch_order, fill
 
-from orders_app.services.books import registry
-
 # (maker side, taker side, the better price for the taker, a worse one that still crosses it),
 # so each priority rule runs once against the asks and once against the bids.
 BOTH_SIDES = [
@@ -35,7 +33,6 @@ def restart(make_app):
     as after a server restart."""
 
     def start_again():
-        registry.clear()
         return make_app().test_client()
 
     return start_again
