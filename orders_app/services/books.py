@@ -63,9 +63,6 @@ class BookRegistry:
     def drop(self, pair):
         self._books.pop(pair, None)
 
-    def clear(self):
-        self._books.clear()
-
 
 REGISTRY_KEY = "orders_app.books"
 
