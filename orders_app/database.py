@@ -6,12 +6,18 @@ write lock up front, so two writers can never read the same state and both act o
 PostgreSQL: writers lock the rows they change with SELECT ... FOR UPDATE.
 """
 
+import logging
 import os
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
+
+from .domain.errors import CommitFailed
+
+log = logging.getLogger(__name__)
 
 _serialised_write = ContextVar("serialised_write", default=False)
 
@@ -60,7 +66,11 @@ def write_transaction(session):
     token = _serialised_write.set(True)
     try:
         yield
-        session.commit()
+        try:
+            session.commit()
+        except OperationalError as error:  # an IntegrityError is a rule the caller interprets, not an outage
+            log.warning("Commit failed, nothing of the change took effect: %s", error.orig)
+            raise CommitFailed("The change could not be committed, so none of it took effect; send it again.") from None
     except BaseException:
         session.rollback()
         raise

@@ -12,7 +12,16 @@ from flask import jsonify, request
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.http import HTTP_STATUS_CODES
 
-from .domain.errors import AuthenticationFailed, Conflict, DomainError, Forbidden, InvalidInput, NotFound, Overfill
+from .domain.errors import (
+    AuthenticationFailed,
+    CommitFailed,
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Overfill,
+)
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +32,10 @@ DOMAIN_STATUS = {
     Overfill: 400,
     AuthenticationFailed: 401,
     Forbidden: 403,
+    CommitFailed: 503,
 }
+# A failed commit changed nothing; the database is usually back within moments.
+COMMIT_RETRY_AFTER_SECONDS = 1
 
 
 def error_payload(code, message, errors=None):
@@ -69,6 +81,8 @@ def handle_domain_error(error):
     location = "query" if request.method == "GET" else "json"
     errors = {location: {error.field: [error.message]}} if error.field else None
     headers = {"WWW-Authenticate": "Bearer"} if code == 401 else {}
+    if code == 503:
+        headers["Retry-After"] = str(COMMIT_RETRY_AFTER_SECONDS)
     return jsonify(error_payload(code, error.message, errors)), code, headers
 
 

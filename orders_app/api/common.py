@@ -103,6 +103,13 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = ApiParser()
 
 
+# Documented on every operation that commits a change (database.write_transaction raises CommitFailed).
+COMMIT_FAILED_RESPONSE = {
+    "description": "The change could not be committed; none of it took effect, so it can be sent again",
+    "headers": {"Retry-After": {"description": "Seconds to wait before sending it again", "schema": {"type": "integer"}}},
+}
+
+
 class DecimalInput(ma.fields.Field):
     """A decimal request field: a numeric string or a JSON number in the one grammar of
     domain/decimals.parse_decimal, never NaN, infinity or a value the columns cannot hold."""

@@ -32,3 +32,8 @@ class AuthenticationFailed(DomainError):
 
 class Forbidden(DomainError):
     """Authenticated, but the user's role does not allow the action."""
+
+
+class CommitFailed(DomainError):
+    """The change could not be made durable: its commit failed, so none of it took effect and the
+    client may send it again."""

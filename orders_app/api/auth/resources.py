@@ -3,7 +3,7 @@ from flask_jwt_extended import current_user, jwt_required
 
 from ... import limits
 from ...services import accounts
-from ..common import Blueprint
+from ..common import COMMIT_FAILED_RESPONSE, Blueprint
 from .schemas import LoginSchema, RegisterSchema, TokenSchema, UserSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Register, log in, refresh tokens.")
@@ -17,6 +17,7 @@ class Register(MethodView):
     @blp.response(201, UserSchema)
     @blp.alt_response(409, description="Username already taken")
     @blp.alt_response(429, **limits.RATE_LIMITED_RESPONSE)
+    @blp.alt_response(503, **COMMIT_FAILED_RESPONSE)
     def post(self, body):
         """Create an account"""
         return accounts.register_user(username=body["username"], password=body["password"])

@@ -2,7 +2,7 @@ from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
 
 from ...services import accounts, balances, settlement
-from ..common import Blueprint
+from ..common import COMMIT_FAILED_RESPONSE, Blueprint
 from ..market.schemas import PublicTradeSchema
 from .schemas import DepositRequestSchema, DepositSchema
 
@@ -20,6 +20,7 @@ class Deposits(MethodView):
     @blp.arguments(DepositRequestSchema)
     @blp.response(201, DepositSchema)
     @blp.alt_response(403, description="The caller is not an operator")
+    @blp.alt_response(503, **COMMIT_FAILED_RESPONSE)
     @blp.alt_response(404, description="No such user")
     @blp.alt_response(422, description="Unknown asset, or an amount that is not positive")
     def post(self, body):
@@ -35,6 +36,7 @@ class SettleTrade(MethodView):
 
     @blp.response(200, PublicTradeSchema)
     @blp.alt_response(403, description="The caller is not an operator")
+    @blp.alt_response(503, **COMMIT_FAILED_RESPONSE)
     @blp.alt_response(404, description="No such trade")
     @blp.alt_response(409, description="The trade is already settled")
     def post(self, trade_id):

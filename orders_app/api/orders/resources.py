@@ -4,7 +4,7 @@ from flask_jwt_extended import current_user, jwt_required
 from ... import limits
 from ...models import Fill
 from ...services import orders
-from ..common import Blueprint, SelectPage
+from ..common import COMMIT_FAILED_RESPONSE, Blueprint, SelectPage
 from .schemas import (
     AmendSchema,
     ExecutionReportSchema,
@@ -37,6 +37,7 @@ class Orders(MethodView):
     @blp.alt_response(200, schema=OrderSchema, description="clientOrderId already used: the existing order")
     @blp.alt_response(409, description="clientOrderId already used for a different order")
     @blp.alt_response(429, **limits.RATE_LIMITED_RESPONSE)
+    @blp.alt_response(503, **COMMIT_FAILED_RESPONSE)
     def post(self, body):
         """Place an order; it starts PENDING"""
         order, created = orders.place_order(user_id=current_user.id, **body)
@@ -59,6 +60,7 @@ class OrderById(MethodView):
     @blp.alt_response(404, description="No such order for this user")
     @blp.alt_response(409, description="The order is closed, not LIMIT, or the amount is below what is filled")
     @blp.alt_response(429, **limits.RATE_LIMITED_RESPONSE)
+    @blp.alt_response(503, **COMMIT_FAILED_RESPONSE)
     def put(self, changes, order_id):
         """Amend price and/or amount: a smaller amount keeps queue priority; a new price or a larger amount loses it"""
         return orders.amend_order(user_id=current_user.id, order_id=order_id, **changes)
@@ -68,6 +70,7 @@ class OrderById(MethodView):
     @blp.alt_response(404, description="No such order for this user")
     @blp.alt_response(409, description="The order is no longer open")
     @blp.alt_response(429, **limits.RATE_LIMITED_RESPONSE)
+    @blp.alt_response(503, **COMMIT_FAILED_RESPONSE)
     def delete(self, order_id):
         """Cancel an open order (same as PATCH .../status CANCELLED)"""
         return orders.cancel_order(user_id=current_user.id, order_id=order_id)
@@ -83,6 +86,7 @@ class OrderStatus(MethodView):
     @blp.alt_response(404, description="No such order for this user")
     @blp.alt_response(409, description="The order is no longer open")
     @blp.alt_response(429, **limits.RATE_LIMITED_RESPONSE)
+    @blp.alt_response(503, **COMMIT_FAILED_RESPONSE)
     def patch(self, _body, order_id):
         """Cancel an open order (the only status a client may set)"""
         return orders.cancel_order(user_id=current_user.id, order_id=order_id)
@@ -99,6 +103,7 @@ class OrderTrades(MethodView):
     @blp.alt_response(404, description="No such order for this user")
     @blp.alt_response(409, description="The order is filled, cancelled or otherwise closed")
     @blp.alt_response(429, **limits.RATE_LIMITED_RESPONSE)
+    @blp.alt_response(503, **COMMIT_FAILED_RESPONSE)
     def post(self, report, order_id):
         """Record an execution report: append the trade and move the order's fill and status"""
         trade, order = orders.record_execution(
