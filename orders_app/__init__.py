@@ -47,10 +47,11 @@ def create_app(test_config=None):
 def register_database(app):
     """SQLAlchemy, its engine settings, and Alembic migrations."""
     from . import models  # noqa: F401  (the models must be mapped before the metadata is used)
-    from .services import books
+    from .services import book_writer, books
 
     db.init_app(app)
     books.init_app(app)
+    book_writer.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), compare_type=True, render_as_batch=True)

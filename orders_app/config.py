@@ -21,6 +21,10 @@ environment variables, then the `test_config` mapping handed to `create_app`.
 | BOOK_CHANGE_LOG_RETENTION  | BOOK_CHANGE_LOG_RETENTION   | 10000: sequences of each pair's book     |
 |                            |                             | change log kept (services/books.py); a    |
 |                            |                             | cache further behind rebuilds the book    |
+| WRITER_BATCH_MAX           | WRITER_BATCH_MAX            | 64: the most commands a book's writer      |
+|                            |                             | commits at once (services/book_writer.py) |
+| WRITER_BALANCE_RETRIES     | WRITER_BALANCE_RETRIES      | 5: runs of a batch whose balances another |
+|                            |                             | writer moved, before it answers 503       |
 | ORDERS_APP_ENV             | ORDERS_APP_ENV              | development; `production` demands secrets |
 | RATELIMIT_ENABLED          | RATELIMIT_ENABLED           | true; `false` turns every rate limit off  |
 | RATELIMIT_LOGIN_FAILURES_  | RATELIMIT_LOGIN_FAILURES_   | 10 per 15 minutes: failed logins only     |
@@ -78,6 +82,14 @@ class DefaultSettings:
     # of that generation. Turn it on where connections die often, behind an idle-killing proxy say.
     DB_POOL_PRE_PING = False
     BOOK_CHANGE_LOG_RETENTION = 10000
+    # The writer of a book commits whatever queued while it was busy, up to this many commands, in one
+    # transaction: the larger, the fewer commits per order under load, but the longer the first command
+    # of a full batch waits for the last. 1 commits every command on its own. An idle writer never waits
+    # to fill a batch, so the bound costs nothing at low load.
+    WRITER_BATCH_MAX = 64
+    # PostgreSQL: a batch reads the makers' balances without a lock and checks at the end that no other
+    # writer moved them; when one did, it runs again with them locked, up to this many times (then 503).
+    WRITER_BALANCE_RETRIES = 5
     RATELIMIT_ENABLED = True
     # Slows guessing one account's password to a few hundred tries a day, yet forgives a user's typos.
     RATELIMIT_LOGIN_FAILURES_PER_USERNAME = "10 per 15 minutes"
@@ -121,6 +133,8 @@ def _env_overrides():
         "DB_POOL_SIZE": ("DB_POOL_SIZE", int),
         "DB_POOL_PRE_PING": ("DB_POOL_PRE_PING", _flag),
         "BOOK_CHANGE_LOG_RETENTION": ("BOOK_CHANGE_LOG_RETENTION", int),
+        "WRITER_BATCH_MAX": ("WRITER_BATCH_MAX", _at_least_one),
+        "WRITER_BALANCE_RETRIES": ("WRITER_BALANCE_RETRIES", int),
         "ORDERS_APP_ENV": ("ORDERS_APP_ENV", str),
         "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _flag),
         "RATELIMIT_LOGIN_FAILURES_PER_USERNAME": ("RATELIMIT_LOGIN_FAILURES_PER_USERNAME", str),
@@ -132,6 +146,13 @@ def _env_overrides():
         "RATELIMIT_TRUSTED_PROXIES": ("RATELIMIT_TRUSTED_PROXIES", int),
     }
     return {key: parse(env[name]) for name, (key, parse) in readers.items() if env.get(name)}
+
+
+def _at_least_one(value):
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"{value!r} must be 1 or more")
+    return number
 
 
 def _flag(value):

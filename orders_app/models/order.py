@@ -10,7 +10,24 @@ from ..extensions import db
 from .types import ExactDecimal, UTCDateTime, enum_column, utcnow
 
 
-class Order(db.Model):
+class _OrderFigures:
+    """What an order's answer derives from its columns and trades; shared by Order and its snapshots."""
+
+    @property
+    def fills(self):
+        """Its trades as this order saw them: side, liquidity and counter order."""
+        return [Fill(trade, self) for trade in self.trades]
+
+    @property
+    def remaining_amount(self):
+        return self.amount - self.filled_amount
+
+    @property
+    def average_price(self):
+        return average_price(self.filled_amount, self.filled_quote)
+
+
+class Order(_OrderFigures, db.Model):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("user_id", "client_order_id", name="uq_orders_user_client_order_id"),
@@ -62,18 +79,19 @@ class Order(db.Model):
         """The trades that filled this order, oldest first (append here to record a fill)."""
         return self.buy_trades if self.side is Side.BUY else self.sell_trades
 
-    @property
-    def fills(self):
-        """Its trades as this order saw them: side, liquidity and counter order."""
-        return [Fill(trade, self) for trade in self.trades]
+    def snapshot(self):
+        """The order as it stands now, detached from later changes (its answer in a batch of several)."""
+        return OrderSnapshot(self)
 
-    @property
-    def remaining_amount(self):
-        return self.amount - self.filled_amount
 
-    @property
-    def average_price(self):
-        return average_price(self.filled_amount, self.filled_quote)
+class OrderSnapshot(_OrderFigures):
+    """An order frozen at one moment: its columns, instrument and trades, read like an Order."""
+
+    def __init__(self, order):
+        for column in Order.__table__.columns:
+            setattr(self, column.key, getattr(order, column.key))
+        self.instrument = order.instrument
+        self.trades = list(order.trades)
 
 
 class Trade(db.Model):

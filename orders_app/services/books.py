@@ -116,7 +116,12 @@ class CheckedOutBook:
         return self.book.reduce(order_id, new_remaining)
 
     def _touch(self, order_id, requeued=False):
-        self.touched[order_id] = self.touched.get(order_id, False) or requeued
+        if requeued:
+            # Last in line now, and last in the log too: catching up requeues in the order of the rows.
+            self.touched.pop(order_id, None)
+            self.touched[order_id] = True
+        else:
+            self.touched[order_id] = self.touched.get(order_id, False)
 
     def changes(self, pair, from_sequence, sequence):
         """The change log rows for these touches: each order as it now stands, 0 remaining once gone."""
@@ -143,11 +148,13 @@ class CheckedOutBook:
 def checkout(uow, instrument):
     """The pair's book for a change inside `uow`; the pair's row must already be locked.
 
-    Holds the process lock for the pair until the transaction ends. Just before the commit the
-    change is written to the pair's change log; on commit the cache is recorded at the new
-    sequence, on rollback it is dropped.
+    Holds the process lock for the pair until the transaction ends; the commands of one batch share
+    one checkout. Just before the commit the change is written to the pair's change log; on commit
+    the cache is recorded at the new sequence, on rollback it is dropped.
     """
     pair = instrument.symbol
+    if pair in uow.books:
+        return uow.books[pair]
     books = registry()
     lock = books.lock(pair)
     lock.acquire()
@@ -169,7 +176,7 @@ def checkout(uow, instrument):
     except BaseException:
         lock.release()
         raise
-    checked_out = CheckedOutBook(book)
+    checked_out = uow.books[pair] = CheckedOutBook(book)
     uow.on_end(release)
     uow.before_commit(lambda: _log_changes(uow.session, instrument, from_sequence, checked_out))
     return checked_out

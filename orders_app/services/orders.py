@@ -1,11 +1,15 @@
 """Order use cases: place (and match), amend, cancel, record an execution report, read.
 
-Every change to a pair's book runs under that pair's lock (services/books.py) and in one
-transaction with the trades, order updates and money movements it causes; events go out after
-the commit. Money follows the hold rules of domain/funds.py: an open order holds what it may still
-spend, a trade pays out of that hold, and whatever the order will no longer need goes back to
-available. Matching runs in memory before any balance is locked, so that every balance the change
-touches is locked in one batch (services/ledger.py explains why).
+Every change to a pair's book is a command of that book's writer (services/book_writer.py): it runs
+under the pair's lock (services/books.py), in the writer's batch transaction, together with the
+trades, order updates and money movements it causes; its answer and events follow the batch's commit.
+A command decides every refusal before it changes anything, against the batch's running state, so a
+refused command leaves the rest of its batch as if it had never been sent.
+
+Money follows the hold rules of domain/funds.py: an open order holds what it may still spend, a trade
+pays out of that hold, and whatever the order will no longer need goes back to available. A command
+reads the balances it needs into the batch's ledger as it learns of them (the makers only once it has
+matched); services/ledger.py explains how they are locked without deadlocks.
 """
 
 import uuid
@@ -24,7 +28,7 @@ from ..engine import Taker, TakerOutcome
 from ..extensions import db
 from ..models import Order, Trade
 from ..realtime import events
-from . import books, instruments, ledger
+from . import book_writer, books, instruments
 from .unit_of_work import unit_of_work
 
 
@@ -47,66 +51,92 @@ def place_order(
     provided the request is the same one; a different request under the same id is a Conflict.
     """
     time_in_force = rules.time_in_force_for(type, time_in_force)
+    request = (pair, side, type, amount, price, time_in_force, self_trade_prevention)
+
+    def place(uow):
+        order, created = _place(uow, user_id, request, client_order_id)
+        return _answerable(order), created
+
+    def balances(uow):
+        return _balance_keys(_lock_instrument(uow, pair), user_id)
+
     try:
-        with unit_of_work() as uow:
-            instrument = _lock_instrument(uow.session, pair)
-            spec = instrument.spec
-            amount = spec.checked_amount(amount)
-            if type is OrderType.LIMIT:
-                price = spec.checked_price(price)
-                spec.checked_notional(amount, price)
-            request = (pair, side, type, amount, price, time_in_force, self_trade_prevention)
-            if client_order_id is not None:
-                existing = _find_by_client_order_id(user_id, client_order_id)
-                if existing is not None:
-                    return _same_request_or_conflict(existing, request), False
-            asset = funds.hold_asset(side, spec.base, spec.quote)
-            available = ledger.available(uow.session, user_id, asset)
-            budget = hold = None
-            if type is OrderType.MARKET and side is Side.BUY:
-                if available <= 0:
-                    raise InsufficientFunds(f"Insufficient {asset}: none available to buy with.", field="amount")
-                budget = available  # a MARKET BUY fills what the funds cover; the rest expires
-            else:
-                hold = funds.hold_for(side, type, amount, price)
-                funds.ensure_available(asset, hold, available)
-            book = books.checkout(uow, instrument)
-            order = Order(
-                id=uuid.uuid4(),
-                user_id=user_id,
-                client_order_id=client_order_id,
-                pair=pair,
-                instrument=instrument,
-                side=side,
-                type=type,
-                amount=amount,
-                price=price,
-                time_in_force=time_in_force,
-                self_trade_prevention=self_trade_prevention,
-                status=OrderStatus.PENDING,
-                filled_amount=Decimal(0),
-                filled_quote=Decimal(0),
-                created_at=uow.now,
-                updated_at=uow.now,
-                # A new order has no trades: say so, rather than have the first read query for them.
-                buy_trades=[],
-                sell_trades=[],
-            )
-            uow.session.add(order)
-            uow.events.append(events.order_created(order, at=uow.now))
-            result = _submit(book, order, amount, funds=budget)
-            uow.ledger.lock(_balance_keys(instrument, order, result))
-            if budget is not None:
-                hold = funds.spend((fill.amount, fill.price) for fill in result.fills)
-            _post_hold_change(uow, order, hold)
-            _record_match(uow, instrument, order, result)
+        return book_writer.submit(book_writer.lane_key(pair), place, balances=balances)
     except IntegrityError:
-        # Two requests with the same clientOrderId raced; the unique index kept the first.
-        existing = client_order_id and _find_by_client_order_id(user_id, client_order_id)
+        # Two processes placed under the same clientOrderId at once; the unique index kept the first.
+        existing = client_order_id and _find_by_client_order_id(db.session, user_id, client_order_id)
         if not existing:
             raise
-        return _same_request_or_conflict(existing, request), False
+        return _same_request_or_conflict(existing, _checked_request(existing.instrument.spec, request)), False
+
+
+def _place(uow, user_id, request, client_order_id):
+    pair, side, type, amount, price, time_in_force, self_trade_prevention = request
+    instrument = _lock_instrument(uow, pair)
+    request = _checked_request(instrument.spec, request)
+    amount, price = request[3], request[4]
+    if client_order_id is not None:
+        existing = uow.client_orders.get((user_id, client_order_id)) or _find_by_client_order_id(
+            uow.session, user_id, client_order_id
+        )
+        if existing is not None:
+            return _same_request_or_conflict(existing, request), False
+    spec = instrument.spec
+    asset = funds.hold_asset(side, spec.base, spec.quote)
+    uow.ledger.load(_balance_keys(instrument, user_id))
+    available = uow.ledger.available(user_id, asset)
+    budget = hold = None
+    if type is OrderType.MARKET and side is Side.BUY:
+        if available <= 0:
+            raise InsufficientFunds(f"Insufficient {asset}: none available to buy with.", field="amount")
+        budget = available  # a MARKET BUY fills what the funds cover; the rest expires
+    else:
+        hold = funds.hold_for(side, type, amount, price)
+        funds.ensure_available(asset, hold, available)
+    book = books.checkout(uow, instrument)
+    order = Order(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        client_order_id=client_order_id,
+        pair=pair,
+        instrument=instrument,
+        side=side,
+        type=type,
+        amount=amount,
+        price=price,
+        time_in_force=time_in_force,
+        self_trade_prevention=self_trade_prevention,
+        status=OrderStatus.PENDING,
+        filled_amount=Decimal(0),
+        filled_quote=Decimal(0),
+        created_at=uow.now,
+        updated_at=uow.now,
+        # A new order has no trades: say so, rather than have the first read query for them.
+        buy_trades=[],
+        sell_trades=[],
+    )
+    uow.session.add(order)
+    uow.orders[order.id] = order
+    if client_order_id is not None:
+        uow.client_orders[(user_id, client_order_id)] = order
+    uow.events.append(events.order_created(order, at=uow.now))
+    result = _submit(book, order, amount, funds=budget)
+    uow.ledger.load(_balance_keys(instrument, user_id, result))
+    if budget is not None:
+        hold = funds.spend((fill.amount, fill.price) for fill in result.fills)
+    _post_hold_change(uow, order, hold)
+    _record_match(uow, instrument, order, result)
     return order, True
+
+
+def _checked_request(spec, request):
+    """The request with its amount and price checked against the instrument's lot, tick and notional."""
+    pair, side, type, amount, price, time_in_force, self_trade_prevention = request
+    amount = spec.checked_amount(amount)
+    if type is OrderType.LIMIT:
+        price = spec.checked_price(price)
+        spec.checked_notional(amount, price)
+    return pair, side, type, amount, price, time_in_force, self_trade_prevention
 
 
 def amend_order(*, user_id, order_id, price=None, amount=None):
@@ -115,96 +145,111 @@ def amend_order(*, user_id, order_id, price=None, amount=None):
     Reducing the amount keeps the order's place in the queue; a new price or a larger amount
     sends it to the back of its (new) level, where it may match at once.
     """
-    with unit_of_work() as uow:
-        instrument, order = _lock_user_order(uow.session, user_id, order_id)
-        rules.ensure_open(order.status, action="be amended")
-        if order.type is not OrderType.LIMIT:
-            raise Conflict("Only LIMIT orders can be amended.")
-        spec = instrument.spec
-        new_price = order.price if price is None else spec.checked_price(price)
-        new_amount = order.amount if amount is None else spec.checked_amount(amount)
-        if new_amount < order.filled_amount:
-            raise Conflict(
-                f"Amount {new_amount} is below what is already filled ({order.filled_amount}).", field="amount"
-            )
-        spec.checked_notional(new_amount, new_price)
-        if (new_price, new_amount) == (order.price, order.amount):
-            return order
-        hold_change = _held_by(order, new_amount - order.filled_amount, new_price) - _held_by(order)
-        if hold_change > 0:
-            asset = _hold_asset(order)
-            field = "amount" if amount is not None else "price"
-            funds.ensure_available(asset, hold_change, ledger.available(uow.session, user_id, asset), field=field)
-        keeps_priority = new_price == order.price and new_amount < order.amount
-        book = books.checkout(uow, instrument)
-        order.price, order.amount, order.updated_at = new_price, new_amount, uow.now
-        uow.events.append(events.order_updated(order, at=uow.now))
-        _bump_sequence(instrument)  # the amend is one change to the book, however it is carried out
-        if order.remaining_amount == 0:
-            # Down to what is already filled, at any price: nothing is left to trade, so the order is done.
-            book.cancel(order.id)
-            uow.ledger.lock(_balance_keys(instrument, order))
-            _post_hold_change(uow, order, hold_change)
-            _set_status(uow, order, OrderStatus.FILLED)
-        elif keeps_priority:
-            book.reduce(order.id, order.remaining_amount)
-            uow.ledger.lock(_balance_keys(instrument, order))
-            _post_hold_change(uow, order, hold_change)
-        else:
-            book.cancel(order.id)
-            result = _submit(book, order, order.remaining_amount)
-            uow.ledger.lock(_balance_keys(instrument, order, result))
-            _post_hold_change(uow, order, hold_change)
-            _record_match(uow, instrument, order, result, counts_as_change=False)
+    return book_writer.submit(
+        _lane_of_order(user_id, order_id), lambda uow: _answerable(_amend(uow, user_id, order_id, price, amount))
+    )
+
+
+def _amend(uow, user_id, order_id, price, amount):
+    instrument, order = _lock_user_order(uow, user_id, order_id)
+    rules.ensure_open(order.status, action="be amended")
+    if order.type is not OrderType.LIMIT:
+        raise Conflict("Only LIMIT orders can be amended.")
+    spec = instrument.spec
+    new_price = order.price if price is None else spec.checked_price(price)
+    new_amount = order.amount if amount is None else spec.checked_amount(amount)
+    if new_amount < order.filled_amount:
+        raise Conflict(f"Amount {new_amount} is below what is already filled ({order.filled_amount}).", field="amount")
+    spec.checked_notional(new_amount, new_price)
+    if (new_price, new_amount) == (order.price, order.amount):
+        return order
+    hold_change = _held_by(order, new_amount - order.filled_amount, new_price) - _held_by(order)
+    uow.ledger.load(_balance_keys(instrument, user_id))
+    if hold_change > 0:
+        asset = _hold_asset(order)
+        field = "amount" if amount is not None else "price"
+        funds.ensure_available(asset, hold_change, uow.ledger.available(user_id, asset), field=field)
+    keeps_priority = new_price == order.price and new_amount < order.amount
+    book = books.checkout(uow, instrument)
+    order.price, order.amount, order.updated_at = new_price, new_amount, uow.now
+    uow.events.append(events.order_updated(order, at=uow.now))
+    _bump_sequence(instrument)  # the amend is one change to the book, however it is carried out
+    if order.remaining_amount == 0:
+        # Down to what is already filled, at any price: nothing is left to trade, so the order is done.
+        book.cancel(order.id)
+        _post_hold_change(uow, order, hold_change)
+        _set_status(uow, order, OrderStatus.FILLED)
+    elif keeps_priority:
+        book.reduce(order.id, order.remaining_amount)
+        _post_hold_change(uow, order, hold_change)
+    else:
+        book.cancel(order.id)
+        result = _submit(book, order, order.remaining_amount)
+        uow.ledger.load(_balance_keys(instrument, user_id, result))
+        _post_hold_change(uow, order, hold_change)
+        _record_match(uow, instrument, order, result, counts_as_change=False)
     return order
 
 
 def cancel_order(*, user_id, order_id):
     """Cancel an open order; Conflict once it is filled, cancelled or otherwise closed."""
-    with unit_of_work() as uow:
-        instrument, order = _lock_user_order(uow.session, user_id, order_id)
-        new_status = rules.cancel(order.status)
-        book = books.checkout(uow, instrument)
-        book.cancel(order.id)
-        if _rests_in_book(order):
-            _bump_sequence(instrument)
-        uow.ledger.lock(_balance_keys(instrument, order))
-        _release_all(uow, order)
-        _set_status(uow, order, new_status)
+    return book_writer.submit(
+        _lane_of_order(user_id, order_id), lambda uow: _answerable(_cancel(uow, user_id, order_id))
+    )
+
+
+def _cancel(uow, user_id, order_id):
+    instrument, order = _lock_user_order(uow, user_id, order_id)
+    new_status = rules.cancel(order.status)
+    uow.ledger.load(_balance_keys(instrument, user_id))
+    book = books.checkout(uow, instrument)
+    book.cancel(order.id)
+    if _rests_in_book(order):
+        _bump_sequence(instrument)
+    _release_all(uow, order)
+    _set_status(uow, order, new_status)
     return order
 
 
 def record_execution(*, user_id, order_id, executed_amount, executed_price):
     """Append an execution report to the order, move its fill and status, and take the fill
     out of the book. Returns (trade, order)."""
-    with unit_of_work() as uow:
-        instrument, order = _lock_user_order(uow.session, user_id, order_id)
-        rules.ensure_open(order.status, action="trade")
-        spec = instrument.spec
-        fill_amount = spec.checked_amount(executed_amount, field="executedAmount", enforce_minimum=False)
-        fill_price = spec.checked_price(executed_price, field="executedPrice")
-        trade = Trade(
-            id=uuid.uuid4(),
-            pair=instrument.symbol,
-            instrument=instrument,
-            amount=fill_amount,
-            price=fill_price,
-            executed_at=uow.now,
-            settled_at=_settled_at(instrument, uow.now),
-        )
-        # The book is checked out before the fill is written: rebuilt from the database after it, a stale
-        # cache would no longer hold a now FILLED order, and the fill would not move the pair's sequence.
-        book = books.checkout(uow, instrument)
-        was_resting = _rests_in_book(order)
-        _record_fill(uow, order, trade)
-        uow.ledger.lock(_balance_keys(instrument, order, venue=True))
-        _move_trade_funds(uow, instrument, trade, {order.side: order})
-        if order.id in book:
-            book.reduce(order.id, order.remaining_amount)
-        if was_resting:
-            # Decided from the order, not from this process's copy of the book: every process must see
-            # the sequence move and catch up, whatever its cache held.
-            _bump_sequence(instrument)
+    def execute(uow):
+        trade, order = _execute(uow, user_id, order_id, executed_amount, executed_price)
+        return trade, _answerable(order)
+
+    return book_writer.submit(_lane_of_order(user_id, order_id), execute)
+
+
+def _execute(uow, user_id, order_id, executed_amount, executed_price):
+    instrument, order = _lock_user_order(uow, user_id, order_id)
+    rules.ensure_open(order.status, action="trade")
+    spec = instrument.spec
+    fill_amount = spec.checked_amount(executed_amount, field="executedAmount", enforce_minimum=False)
+    fill_price = spec.checked_price(executed_price, field="executedPrice")
+    _fill_result(order, fill_amount, fill_price)  # every refusal before anything changes
+    uow.ledger.load(_balance_keys(instrument, user_id, venue=True))
+    trade = Trade(
+        id=uuid.uuid4(),
+        pair=instrument.symbol,
+        instrument=instrument,
+        amount=fill_amount,
+        price=fill_price,
+        executed_at=uow.now,
+        settled_at=_settled_at(instrument, uow.now),
+    )
+    # The book is checked out before the fill is written: rebuilt from the database after it, a stale
+    # cache would no longer hold a now FILLED order, and the fill would not move the pair's sequence.
+    book = books.checkout(uow, instrument)
+    was_resting = _rests_in_book(order)
+    _record_fill(uow, order, trade)
+    _move_trade_funds(uow, instrument, trade, {order.side: order})
+    if order.id in book:
+        book.reduce(order.id, order.remaining_amount)
+    if was_resting:
+        # Decided from the order, not from this process's copy of the book: every process must see
+        # the sequence move and catch up, whatever its cache held.
+        _bump_sequence(instrument)
     return trade, order
 
 
@@ -215,7 +260,7 @@ def hold_for_existing_order(*, order_id):
         with unit_of_work() as uow:
             order = uow.session.get(Order, order_id)
             instrument = books.lock_pair(uow.session, order.pair)
-            uow.ledger.lock(_balance_keys(instrument, order))
+            uow.ledger.lock(_balance_keys(instrument, order.user_id))
             _post_hold_change(uow, order, _held_by(order))
     except InsufficientFunds:
         return False
@@ -266,7 +311,7 @@ def _record_match(uow, instrument, order, result, counts_as_change=True):
     caller already counted one (an amend).
     """
     maker_ids = {fill.maker_order_id for fill in result.fills} | {m.order_id for m in result.cancelled_makers}
-    makers = _orders_by_id(uow.session, maker_ids)
+    makers = _orders_by_id(uow, maker_ids)
     for cancelled in result.cancelled_makers:
         _bump_sequence(instrument)
         maker = makers[cancelled.order_id]
@@ -367,10 +412,10 @@ def _release_all(uow, order):
     _post_hold_change(uow, order, -_held_by(order))
 
 
-def _balance_keys(instrument, order, result=None, *, venue=False):
-    """The balances a change to `order` may move: both assets of the order's owner, of every maker
-    the match met, and of the venue for an execution report."""
-    accounts = {order.user_id}
+def _balance_keys(instrument, user_id, result=None, *, venue=False):
+    """The balances a change to an order of `user_id` may move: both assets of the order's owner, of
+    every maker the match met, and of the venue for an execution report."""
+    accounts = {user_id}
     if result is not None:
         accounts |= {fill.maker_user_id for fill in result.fills}
         accounts |= {maker.user_id for maker in result.cancelled_makers}
@@ -379,18 +424,23 @@ def _balance_keys(instrument, order, result=None, *, venue=False):
     return {(account, asset) for account in accounts for asset in (instrument.base, instrument.quote)}
 
 
-def _record_fill(uow, order, trade):
-    """Apply a trade to one of its orders: sums, status, and that owner's events."""
-    result = rules.apply_fill(
+def _fill_result(order, fill_amount, fill_price):
+    """`order`'s sums and status after a fill of `fill_amount` at `fill_price`, or the rule it breaks, raised."""
+    return rules.apply_fill(
         side=order.side,
         status=order.status,
         amount=order.amount,
         filled_amount=order.filled_amount,
         filled_quote=order.filled_quote,
         limit_price=order.price,
-        fill_amount=trade.amount,
-        fill_price=trade.price,
+        fill_amount=fill_amount,
+        fill_price=fill_price,
     )
+
+
+def _record_fill(uow, order, trade):
+    """Apply a trade to one of its orders: sums, status, and that owner's events."""
+    result = _fill_result(order, trade.amount, trade.price)
     _link(trade, order)
     old_status = order.status
     order.filled_amount = result.filled_amount
@@ -431,35 +481,68 @@ def _bump_sequence(instrument):
     instrument.sequence += 1
 
 
-def _lock_instrument(session, pair):
-    return instruments.known(books.lock_pair(session, pair), pair)
+def _lock_instrument(uow, pair):
+    """The pair's instrument row, locked for the rest of `uow` (once per batch)."""
+    instrument = uow.instruments.get(pair)
+    if instrument is None:
+        instrument = uow.instruments[pair] = instruments.known(books.lock_pair(uow.session, pair), pair)
+    return instrument
 
 
-def _lock_user_order(session, user_id, order_id):
+def _lock_user_order(uow, user_id, order_id):
     """(instrument, order) for the user's order, with the order's pair locked.
 
-    The pair lock covers the order too: every change to an order takes its pair's lock first.
+    The pair lock covers the order too: every change to an order takes its pair's lock first. An order
+    the batch already holds is taken as the batch left it, trades included.
     """
+    order = uow.orders.get(order_id)
+    if order is not None:
+        if order.user_id != user_id:
+            raise NotFound(f"Order {order_id} not found.")
+        return _lock_instrument(uow, order.pair), order
+    session = uow.session
     pair = session.scalar(select(Order.pair).where(Order.id == order_id, Order.user_id == user_id))
     if pair is None:
         raise NotFound(f"Order {order_id} not found.")
-    instrument = books.lock_pair(session, pair)
-    order = session.scalar(select(Order).where(Order.id == order_id).execution_options(populate_existing=True))
+    instrument = _lock_instrument(uow, pair)
+    order = uow.orders[order_id] = session.scalar(
+        select(Order).where(Order.id == order_id).execution_options(populate_existing=True)
+    )
     return instrument, order
 
 
-def _orders_by_id(session, order_ids):
-    if not order_ids:
-        return {}
-    # The makers' earlier trades are not needed to record new ones.
-    query = select(Order).where(Order.id.in_(order_ids)).options(lazyload(Order.buy_trades), lazyload(Order.sell_trades))
-    return {order.id: order for order in session.scalars(query)}
+def _answerable(order):
+    """`order` as its command left it, everything its answer shows loaded: later commands of the batch
+    may change it, and the answer is written once the batch has let go of its objects."""
+    for trade in order.trades:
+        trade.instrument  # noqa: B018 (the pair's row, already in the session: no query)
+    return order.snapshot()
 
 
-def _find_by_client_order_id(user_id, client_order_id):
-    return db.session.scalar(
-        select(Order).where(Order.user_id == user_id, Order.client_order_id == client_order_id)
-    )
+def _lane_of_order(user_id, order_id):
+    """The writer of the order's book. On SQLite there is one for every pair, so the pair is not read."""
+    if book_writer.one_writer_for_the_database():
+        return book_writer.WHOLE_DATABASE
+    pair = db.session.scalar(select(Order.pair).where(Order.id == order_id, Order.user_id == user_id))
+    if pair is None:
+        raise NotFound(f"Order {order_id} not found.")
+    return pair
+
+
+def _orders_by_id(uow, order_ids):
+    """The orders, from the batch where it holds them, else read (and kept in the batch)."""
+    found = {order_id: uow.orders[order_id] for order_id in order_ids if order_id in uow.orders}
+    missing = [order_id for order_id in order_ids if order_id not in found]
+    if missing:
+        # The makers' earlier trades are not needed to record new ones.
+        query = select(Order).where(Order.id.in_(missing)).options(lazyload(Order.buy_trades), lazyload(Order.sell_trades))
+        for order in uow.session.scalars(query):
+            found[order.id] = uow.orders[order.id] = order
+    return found
+
+
+def _find_by_client_order_id(session, user_id, client_order_id):
+    return session.scalar(select(Order).where(Order.user_id == user_id, Order.client_order_id == client_order_id))
 
 
 def _same_request_or_conflict(existing, request):
