@@ -6,6 +6,8 @@
    K users (one wrk thread and keep-alive connection each) place N LIMIT GTC orders on EUR/USD in all,
    BUY and SELL in turn, priced around a mid so that about half of them trade on arrival. A 201 means the
    order and its trades are committed. Target on 2 cores: >= 1,000 orders/s with p99 <= 100 ms.
+   The same run again with WRITER_BATCH_MAX=1 shows what the books' writer gains by committing the orders
+   that queue behind it together (group commit) rather than each alone.
 2. Echo: bench/echo_server.py, a bare Flask app on the same stack (Flask-SocketIO on eventlet, one
    process), answering POST /echo with the same bodies and Authorization headers. orders/s ÷ echo req/s is
    what the order pipeline leaves of the stack's ceiling; the goal is 0.5.
@@ -20,7 +22,8 @@ latency, the share of orders that took liquidity, every non-2xx answer by status
 processes and wrk were (user + system CPU from /proc, as a share of one core).
 
 Usage: .venv/bin/python bench/throughput_bench.py [--orders N] [--clients K] [--database-url URL]
-                                                  [--skip-postgres] [--skip-echo] [--redis-url URL]
+                                                  [--skip-postgres] [--skip-echo] [--skip-unbatched]
+                                                  [--redis-url URL]
 Prints figures and asserts nothing.
 """
 
@@ -113,6 +116,7 @@ def main():
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients (wrk connections), one user each")
     add_postgresql_options(parser)
     parser.add_argument("--skip-echo", action="store_true", help="no echo run (no ratio)")
+    parser.add_argument("--skip-unbatched", action="store_true", help="no SQLite run with group commit turned off")
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL"), help="message queue for two processes")
     options = parser.parse_args()
     ensure_wrk()
@@ -128,6 +132,11 @@ def main():
         sqlite, tokens = orders_run("SQLite, one process (as `make run`)", "sqlite", one_process_command(), bodies,
                                     options, scratch)  # fmt: skip
         summary.append(("SQLite, one process", sqlite))
+        if not options.skip_unbatched:
+            unbatched, _ = orders_run("SQLite, one process, every order committed alone (WRITER_BATCH_MAX=1)",
+                                      "sqlite-unbatched", one_process_command(), bodies, options, scratch,
+                                      WRITER_BATCH_MAX="1")  # fmt: skip
+            summary.append(("SQLite, one process, no group commit", unbatched))
         echo = None if options.skip_echo else echo_run(bodies, tokens, options, scratch)
         if postgresql_server(options):
             summary += postgresql_runs(bodies, options, scratch)

@@ -216,6 +216,9 @@ def _engine_options(config):
         "max_overflow": config["DB_POOL_SIZE"],
         "pool_pre_ping": config["DB_POOL_PRE_PING"],
         "connect_args": {"connect_timeout": 5},
+        # A batch's UPDATEs (one per changed order and balance) go in pages of statements per round trip
+        # (psycopg2's execute_batch) rather than a round trip each; INSERTs are multi-row already.
+        "executemany_mode": "values_plus_batch",
     }
 
 

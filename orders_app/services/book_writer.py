@@ -157,6 +157,13 @@ def _lead(current, lane):
         batch = [lane.queue.popleft() for _ in range(min(bound, len(lane.queue)))]
     try:
         _run(current.stats, batch)
+    except BaseException:
+        # The leading request itself was stopped (its greenlet killed, say): whatever of the batch had no
+        # outcome yet did not commit, and its requests must hear so rather than wait for ever.
+        for command in batch:
+            if command.result is None and command.error is None:
+                command.error = CommitFailed(NOT_COMMITTED)
+        raise
     finally:
         for command in batch:
             command.finished = True

@@ -250,7 +250,8 @@ def _log_changes(session, instrument, from_sequence, checked_out):
     if sequence == from_sequence:
         return
     pair = instrument.symbol
-    session.execute(insert(BookChange).values(checked_out.changes(pair, from_sequence, sequence)))
+    # Rows as parameters, not a VALUES list: the statement then compiles once and is cached.
+    session.execute(insert(BookChange), checked_out.changes(pair, from_sequence, sequence))
     retention = current_app.config["BOOK_CHANGE_LOG_RETENTION"]
     every = max(1, retention // _PRUNES_PER_RETENTION)
     if from_sequence // every != sequence // every:
