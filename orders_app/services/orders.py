@@ -523,7 +523,10 @@ def _lane_of_order(user_id, order_id):
     """The writer of the order's book. On SQLite there is one for every pair, so the pair is not read."""
     if book_writer.one_writer_for_the_database():
         return book_writer.WHOLE_DATABASE
-    pair = db.session.scalar(select(Order.pair).where(Order.id == order_id, Order.user_id == user_id))
+    # On a connection of its own, given back at once: a request waiting in a writer's queue must not hold
+    # one of the pool's connections, and the caller's session is left as it was.
+    with db.engine.connect() as connection:
+        pair = connection.scalar(select(Order.pair).where(Order.id == order_id, Order.user_id == user_id))
     if pair is None:
         raise NotFound(f"Order {order_id} not found.")
     return pair

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import event, text
 
 from api_checks import UNKNOWN_ID, assert_error, fetch_order
+from app_settings import ORDER_DEFAULTS
 from concurrent_requests import order_request, trade_request
 from orders_app.extensions import db
 from orders_app.realtime.rooms import ORDERS_NAMESPACE
@@ -27,8 +28,15 @@ QUEUE_TIMEOUT = 30
 
 
 @pytest.fixture
-def writer(app):
+def writer_app(app):
+    """The app whose writer the fixtures below hold and feed."""
+    return app
+
+
+@pytest.fixture
+def writer(writer_app):
     """(the app's writers, the lane of EUR/USD's book)."""
+    app = writer_app
     with app.app_context():
         writers = book_writer.writers()
         return writers, writers.lane(book_writer.lane_key("EUR/USD"))
@@ -41,11 +49,11 @@ class HeldCommit:
 
 
 @pytest.fixture
-def hold_next_batch(app, monkeypatch, writer):
+def hold_next_batch(writer_app, monkeypatch, writer):
     """hold_next_batch(queued, then_fail=False): the writer's next commit waits until `queued` more
     commands have queued behind it (they form the batch after it); with then_fail, that batch's commit
     fails as a lost database would."""
-    with app.app_context():
+    with writer_app.app_context():
         dialect = db.engine.dialect
     real_commit = dialect.do_commit
     _, lane = writer
@@ -77,11 +85,12 @@ def hold_next_batch(app, monkeypatch, writer):
 
 
 @pytest.fixture
-def send_behind(app, writer):
+def send_behind(writer_app, writer):
     """send_behind(held, leader, followers): send `leader`, then, while its commit is held, each of
     `followers` in turn once the one before has queued, so that they make up the next batch in that
     order. Returns the responses, the leader's first."""
     _, lane = writer
+    app = writer_app
 
     def send(held, leader, followers):
         with ThreadPoolExecutor(max_workers=1 + len(followers)) as pool:
@@ -316,3 +325,29 @@ def test_a_balance_another_transaction_holds_during_a_batch_is_waited_for_on_the
     before_balance_check(hold_the_makers_balance_a_moment)
     assert_a_sell_fills_the_maker_after_one_retry(client, place_order, writer, user, other_user, maker)
     assert_clean(runner)
+
+
+class TestWithTwoConnections:
+    @pytest.fixture
+    def writer_app(self, make_app):
+        # Two connections in all, and a request that finds none fails fast rather than waits its turn.
+        return make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 1, "pool_timeout": 2})
+
+    def test_requests_waiting_for_the_writer_hold_no_connection(
+        self, writer_app, hold_next_batch, send_behind, user, other_user
+    ):
+        client = writer_app.test_client()
+        resting = [
+            client.post("/orders", json={**ORDER_DEFAULTS, "price": f"1.0{index}000"}, headers=user.headers)
+            for index in range(6)
+        ]
+        held = hold_next_batch(queued=6)
+
+        leader = order_request(other_user, side="SELL", amount="10", price="1.20000")
+        cancels = [
+            (lambda c, order_id=response.get_json()["orderId"]: c.delete(f"/orders/{order_id}", headers=user.headers))
+            for response in resting
+        ]
+        responses = send_behind(held, leader, cancels)
+
+        assert [response.status_code for response in responses] == [201] + [200] * 6
