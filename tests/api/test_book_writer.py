@@ -257,39 +257,58 @@ def test_an_order_requeued_late_in_a_batch_is_behind_the_orders_queued_before_it
     assert [str(order_id) for order_id in at_price] == [responses[2].get_json()["orderId"], early["orderId"]]
 
 
-@pytest.fixture
-def before_balance_check(app, db_kind):
-    """before_balance_check(action): run action() once, in another thread and to its end, just before a
-    batch locks the balances it read without a lock (PostgreSQL only: on SQLite the batch holds the
-    database lock from its start, so it reads nothing without one)."""
-    if db_kind != "postgresql":
-        pytest.skip("on SQLite a batch holds the database lock throughout and reads no balance without it")
-    with app.app_context():
-        engine = db.engine
-    pending = []
+class DuringBatch:
+    """Runs an action in another thread once a batch has read its balances and before it commits."""
 
-    def run_first(_connection, _cursor, statement, *_):
-        if "FOR UPDATE NOWAIT" in statement and pending:
-            action = pending.pop()
-            thread = threading.Thread(target=action)
-            thread.start()
+    def __init__(self, trigger, wait):
+        self.trigger = trigger  # what the batch's statement starts with when the action runs
+        self.wait = wait  # whether the batch waits for the action (it must not, where the action waits for it)
+        self.pending = []
+        self.threads = []
+
+    def add(self, action):
+        self.pending.append(action)
+
+    def finish(self):
+        for thread in self.threads:
             thread.join(QUEUE_TIMEOUT)
 
-    event.listen(engine, "before_cursor_execute", run_first)
-    yield pending.append
-    event.remove(engine, "before_cursor_execute", run_first)
+    def on_statement(self, _connection, _cursor, statement, *_):
+        if self.pending and self.trigger in statement:
+            thread = threading.Thread(target=self.pending.pop())
+            self.threads.append(thread)
+            thread.start()
+            if self.wait:
+                thread.join(QUEUE_TIMEOUT)
 
 
-def assert_a_sell_fills_the_maker_after_one_retry(client, place_order, writer, user, other_user, maker):
-    retries = writer[0].stats.retries
+@pytest.fixture
+def during_batch(app, db_kind):
+    """during_batch.add(action): run action() in another thread while the next batch runs. On PostgreSQL,
+    just before the batch locks the balances it read without a lock, and to its end; on SQLite, where the
+    batch holds the database lock throughout, as it starts to write (the action then waits for it)."""
+    with app.app_context():
+        engine = db.engine
+    if db_kind == "postgresql":
+        runner = DuringBatch("FOR UPDATE NOWAIT", wait=True)
+    else:
+        runner = DuringBatch("INSERT INTO orders", wait=False)
+    event.listen(engine, "before_cursor_execute", runner.on_statement)
+    yield runner
+    runner.finish()
+    event.remove(engine, "before_cursor_execute", runner.on_statement)
+
+
+def assert_a_sell_fills_the_maker(client, place_order, writer, user, other_user, maker, *, retries):
+    before = writer[0].stats.retries
     taker = place_order(user, side="SELL", amount="100", price="1.10000")
     assert taker["status"] == "FILLED"
-    assert writer[0].stats.retries == retries + 1
+    assert writer[0].stats.retries == before + retries
     assert fetch_order(client, other_user, maker["orderId"])["status"] == "FILLED"
 
 
-def test_a_balance_another_writer_moves_during_a_batch_makes_it_run_again_on_what_was_committed(
-    app, client, runner, place_order, before_balance_check, writer, user, other_user, balances_of
+def test_a_balance_another_writer_moves_during_a_batch_loses_neither_change(
+    app, client, runner, place_order, during_batch, writer, user, other_user, balances_of, db_kind
 ):
     maker = place_order(other_user, side="BUY", amount="100", price="1.10000")
     start = balances_of(other_user)["EUR"]["available"]
@@ -298,15 +317,21 @@ def test_a_balance_another_writer_moves_during_a_batch_makes_it_run_again_on_wha
         with app.app_context():
             balances.deposit(username=other_user.username, asset="EUR", amount=Decimal("5"))
 
-    before_balance_check(deposit_to_the_maker)
-    assert_a_sell_fills_the_maker_after_one_retry(client, place_order, writer, user, other_user, maker)
+    during_batch.add(deposit_to_the_maker)
+    # PostgreSQL: the batch sees the balance moved and runs again on what was committed. SQLite: the
+    # deposit waits for the batch's database lock and lands after it.
+    retries = 1 if db_kind == "postgresql" else 0
+    assert_a_sell_fills_the_maker(client, place_order, writer, user, other_user, maker, retries=retries)
+    during_batch.finish()
     assert balances_of(other_user)["EUR"]["available"] == start + Decimal("5") + Decimal("100")
     assert_clean(runner)
 
 
 def test_a_balance_another_transaction_holds_during_a_batch_is_waited_for_on_the_next_run(
-    app, client, runner, place_order, before_balance_check, writer, user, other_user
+    app, client, runner, place_order, during_batch, writer, user, other_user, db_kind
 ):
+    if db_kind != "postgresql":
+        pytest.skip("on SQLite a batch holds the database lock throughout: no other transaction can hold a balance")
     maker = place_order(other_user, side="BUY", amount="100", price="1.10000")
     locked = threading.Event()
 
@@ -322,8 +347,8 @@ def test_a_balance_another_transaction_holds_during_a_batch_is_waited_for_on_the
         threading.Thread(target=hold).start()
         assert locked.wait(QUEUE_TIMEOUT)
 
-    before_balance_check(hold_the_makers_balance_a_moment)
-    assert_a_sell_fills_the_maker_after_one_retry(client, place_order, writer, user, other_user, maker)
+    during_batch.add(hold_the_makers_balance_a_moment)
+    assert_a_sell_fills_the_maker(client, place_order, writer, user, other_user, maker, retries=1)
     assert_clean(runner)
 
 
