@@ -138,8 +138,8 @@ def submit(key, run, *, balances=None):
         command.wake.wait()
         if command.finished:
             return command.outcome()
-    # This request leads: its command is the oldest queued. The read it may hold ends here, so that the
-    # batch's transaction starts afresh.
+    # This request leads: its command is the oldest queued, and its session carries the batch (any read it
+    # holds is ended by the batch's write transaction).
     try:
         _lead(current, lane)
     finally:
