@@ -107,9 +107,8 @@ class Ledger:
             if getattr(error.orig, "pgcode", None) == LOCK_NOT_AVAILABLE:
                 raise BalancesMoved(keys) from None
             raise
-        moved = {key for key in keys if current.get(key) != self._before[key]}
-        if moved:
-            raise BalancesMoved(keys)
+        if any(current.get(key) != self._before[key] for key in keys):
+            raise BalancesMoved(keys)  # all of them: the next run locks every one up front
 
     def balance(self, account_id, asset):
         try:
@@ -194,13 +193,6 @@ class Ledger:
         # stay locked until the commit, so each balance's entries are still numbered in the order applied.
         if self._entries:
             self._uow.session.execute(insert(LedgerEntry), self._entries)
-
-
-def available(session, account_id, asset):
-    """What the account has available now, read without a lock: a pre-check only. The posting under
-    lock decides, so a concurrent spend between the two is still refused."""
-    value = session.scalar(select(Balance.available).where(Balance.account_id == account_id, Balance.asset == asset))
-    return ZERO if value is None else value
 
 
 def _buckets(balance):
