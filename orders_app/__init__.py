@@ -87,8 +87,10 @@ def register_api(app):
 
 
 def register_realtime(app):
-    """Socket.IO with the /orders namespace; Redis as message queue when REDIS_URL is set."""
+    """Socket.IO with the /orders namespace; Redis as message queue when REDIS_URL is set. The client
+    manager gates each /orders connection's private events around its replay (realtime/replay.py)."""
     from .realtime.namespaces import register_namespaces
+    from .realtime.replay import client_manager
 
     # Flask-SocketIO merges options across init_app calls; drop a queue left by an earlier app.
     socketio.server_options.pop("client_manager", None)
@@ -96,6 +98,7 @@ def register_realtime(app):
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        client_manager=client_manager(app),
         cors_allowed_origins=socketio_allowed_origins(app.config["SOCKETIO_CORS_ORIGINS"]),
     )
     register_namespaces(socketio)

@@ -25,6 +25,13 @@ environment variables, then the `test_config` mapping handed to `create_app`.
 |                            |                             | commits at once (services/book_writer.py) |
 | WRITER_BALANCE_RETRIES     | WRITER_BALANCE_RETRIES      | 5: runs of a batch whose balances another |
 |                            |                             | writer moved, before it answers 503       |
+| EVENT_LOG_RETENTION_DAYS   | EVENT_LOG_RETENTION_DAYS    | 7: days each account's events are kept    |
+|                            |                             | for GET /events and replay; older ones go |
+|                            |                             | with `flask prune-events`                 |
+| TEST_CRASH_AFTER_COMMIT    | TEST_CRASH_AFTER_COMMIT     | false. TEST ONLY: true makes the process  |
+|                            |                             | SIGKILL itself after a commit that has    |
+|                            |                             | events, before publishing them; never set |
+|                            |                             | it anywhere else                          |
 | ORDERS_APP_ENV             | ORDERS_APP_ENV              | development; `production` demands secrets |
 | RATELIMIT_ENABLED          | RATELIMIT_ENABLED           | true; `false` turns every rate limit off  |
 | RATELIMIT_LOGIN_FAILURES_  | RATELIMIT_LOGIN_FAILURES_   | 10 per 15 minutes: failed logins only     |
@@ -90,6 +97,11 @@ class DefaultSettings:
     # PostgreSQL: a batch reads the makers' balances without a lock and checks at the end that no other
     # writer moved them; when one did, it runs again with them locked, up to this many times (then 503).
     WRITER_BALANCE_RETRIES = 5
+    # How long GET /events and Socket.IO replay can reach back: a client offline for longer starts again
+    # from a SNAPSHOT (or GET /orders and /balances). `flask prune-events` deletes what is older.
+    EVENT_LOG_RETENTION_DAYS = 7
+    # Test only: the crash between commit and publish that the event log makes harmless (tests/e2e).
+    TEST_CRASH_AFTER_COMMIT = False
     RATELIMIT_ENABLED = True
     # Slows guessing one account's password to a few hundred tries a day, yet forgives a user's typos.
     RATELIMIT_LOGIN_FAILURES_PER_USERNAME = "10 per 15 minutes"
@@ -135,6 +147,8 @@ def _env_overrides():
         "BOOK_CHANGE_LOG_RETENTION": ("BOOK_CHANGE_LOG_RETENTION", int),
         "WRITER_BATCH_MAX": ("WRITER_BATCH_MAX", _at_least_one),
         "WRITER_BALANCE_RETRIES": ("WRITER_BALANCE_RETRIES", int),
+        "EVENT_LOG_RETENTION_DAYS": ("EVENT_LOG_RETENTION_DAYS", _at_least_one),
+        "TEST_CRASH_AFTER_COMMIT": ("TEST_CRASH_AFTER_COMMIT", _flag),
         "ORDERS_APP_ENV": ("ORDERS_APP_ENV", str),
         "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _flag),
         "RATELIMIT_LOGIN_FAILURES_PER_USERNAME": ("RATELIMIT_LOGIN_FAILURES_PER_USERNAME", str),

@@ -18,6 +18,7 @@ from .domain.errors import (
     Conflict,
     DomainError,
     Forbidden,
+    Gone,
     InvalidInput,
     NotFound,
     Overfill,
@@ -32,6 +33,7 @@ DOMAIN_STATUS = {
     Overfill: 400,
     AuthenticationFailed: 401,
     Forbidden: 403,
+    Gone: 410,
     CommitFailed: 503,
 }
 # A failed commit changed nothing; the database is usually back within moments.

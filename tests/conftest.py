@@ -21,7 +21,7 @@ from orders_app.realtime.rooms import ORDERS_NAMESPACE
 from app_settings import ORDER_DEFAULTS, app_config
 
 DEFAULT_PASSWORD = "correct horse battery"
-DATA_TABLES = ("book_changes", "ledger_entries", "balances", "trades", "orders", "users")
+DATA_TABLES = ("account_events", "account_event_sequences", "book_changes", "ledger_entries", "balances", "trades", "orders", "users")
 
 
 def pytest_addoption(parser):
@@ -209,6 +209,11 @@ def socket_client(app, client):
             auth = {"token": user.access_token}
         sio = socketio.test_client(app, namespace=ORDERS_NAMESPACE, auth=auth, flask_test_client=client)
         opened.append(sio)
+        if sio.is_connected(ORDERS_NAMESPACE) and "afterSeq" not in auth:
+            # A connection without afterSeq starts with the account's SNAPSHOT, and only then live events.
+            first = sio.get_received(ORDERS_NAMESPACE)
+            assert [packet["name"] for packet in first] == ["SNAPSHOT"], first
+            sio.snapshot = first[0]["args"][0]
         return sio
 
     yield connect

@@ -34,6 +34,10 @@ class Forbidden(DomainError):
     """Authenticated, but the user's role does not allow the action."""
 
 
+class Gone(DomainError):
+    """What was asked for existed once but is no longer kept (events pruned past their retention)."""
+
+
 class CommitFailed(DomainError):
     """The change could not be made durable: its commit failed, so none of it took effect and the
     client may send it again."""

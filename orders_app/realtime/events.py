@@ -1,7 +1,8 @@
 """The events a committed change produces, built inside the transaction and published after it.
 
 Each payload's `event` field equals the Socket.IO event name it is sent under. Private events
-go to the owner's room in /orders; market events go to the pair's room in /market.
+go to the owner's room in /orders; market events go to the pair's room in /market. A private event
+names its account: services/event_log.py numbers it (`eventSeq`) and stores it before the commit.
 """
 
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from ..api.market.schemas import PublicTradeSchema
 from ..api.orders.schemas import OrderSchema, TradeSchema
 from ..domain.decimals import fixed, plain
 from ..models import Fill
+from ..models.types import utcnow
 from .rooms import MARKET_NAMESPACE, ORDERS_NAMESPACE, market_room, user_room
 
 ORDER_CREATED = "ORDER_CREATED"
@@ -19,10 +21,15 @@ ORDER_STATUS_CHANGED = "ORDER_STATUS_CHANGED"
 BALANCE_UPDATED = "BALANCE_UPDATED"
 TRADE = "TRADE"
 BOOK_SNAPSHOT = "BOOK_SNAPSHOT"
+# Sent by the /orders namespace itself (realtime/replay.py), never stored.
+SNAPSHOT = "SNAPSHOT"
+REPLAY_COMPLETE = "REPLAY_COMPLETE"
+REPLAY_ERROR = "REPLAY_ERROR"
 
 _order_schema = OrderSchema()
 _trade_schema = TradeSchema()
 _public_trade_schema = PublicTradeSchema()
+_orders_schema = OrderSchema(many=True)
 
 
 @dataclass(frozen=True)
@@ -31,11 +38,16 @@ class Event:
     room: str
     name: str
     payload: dict
+    account_id: object = None  # the owner of a private event; None for public market data
+
+    @property
+    def private(self):
+        return self.account_id is not None
 
 
 def _order_event(subject, name, at, **fields):
     payload = {"event": name, "orderId": str(subject.id), **fields, "timestamp": at.isoformat()}
-    return Event(ORDERS_NAMESPACE, user_room(subject.user_id), name, payload)
+    return Event(ORDERS_NAMESPACE, user_room(subject.user_id), name, payload, subject.user_id)
 
 
 def _amount(order, value):
@@ -73,19 +85,33 @@ def order_status_changed(order, old_status, *, at):
     return _order_event(order, ORDER_STATUS_CHANGED, at, oldStatus=old_status.value, newStatus=order.status.value)
 
 
-def balance_updated(balance, *, at):
-    payload = {
-        "event": BALANCE_UPDATED,
+def _buckets(balance):
+    """One asset of an account as GET /balances shows it."""
+    return {
         "asset": balance.asset,
         "available": plain(balance.available),
         "held": plain(balance.held),
         "pending": plain(balance.pending),
         "total": plain(balance.total),
-        "timestamp": at.isoformat(),
     }
-    return Event(ORDERS_NAMESPACE, user_room(balance.account_id), BALANCE_UPDATED, payload)
+
+
+def balance_updated(balance, *, at):
+    payload = {"event": BALANCE_UPDATED, **_buckets(balance), "timestamp": at.isoformat()}
+    return Event(ORDERS_NAMESPACE, user_room(balance.account_id), BALANCE_UPDATED, payload, balance.account_id)
 
 
 def market_trade(trade, *, at):
     payload = {"event": TRADE, **_public_trade_schema.dump(trade), "timestamp": at.isoformat()}
     return Event(MARKET_NAMESPACE, market_room(trade.pair), TRADE, payload)
+
+
+def snapshot(event_seq, open_orders, balances):
+    """SNAPSHOT: the account as of the event `event_seq` (the payload, sent to one connection)."""
+    return {
+        "event": SNAPSHOT,
+        "eventSeq": event_seq,
+        "openOrders": _orders_schema.dump(open_orders),
+        "balances": [_buckets(balance) for balance in balances],
+        "timestamp": utcnow().isoformat(),
+    }

@@ -17,8 +17,9 @@ from ..extensions import db
 from ..services import market
 from ..services.accounts import find_user
 from .events import BOOK_SNAPSHOT
+from . import replay
 from .notify import publish_locally
-from .rooms import MARKET_NAMESPACE, ORDERS_NAMESPACE, market_room, user_room
+from .rooms import MARKET_NAMESPACE, ORDERS_NAMESPACE, market_room
 
 SNAPSHOT_DEPTH = 5  # the BOOK_SNAPSHOT shape: the REST order book's top five levels
 SNAPSHOT_INTERVAL_SECONDS = 1.0
@@ -28,11 +29,15 @@ _book_schema = OrderBookSchema()
 
 
 class OrdersNamespace(Namespace):
-    """A user's private stream of order and trade events; connect with auth={"token": accessToken}."""
+    """A user's private stream of order and trade events; connect with auth={"token": accessToken}
+    (and "afterSeq": N to replay what followed event N), or emit `resume` {afterSeq} (realtime/replay.py)."""
 
     def on_connect(self, auth=None):
         user_id = _authenticated_user_id(auth)
-        join_room(user_room(user_id))
+        replay.connect(user_id, auth)  # joins the user's room; SNAPSHOT, or the replay after afterSeq
+
+    def on_resume(self, data=None):
+        return replay.resume(data)
 
     def on_disconnect(self, *_reason):
         pass

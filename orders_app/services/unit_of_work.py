@@ -1,12 +1,17 @@
+import os
+import signal
 from contextlib import contextmanager, nullcontext
 from decimal import localcontext
 from functools import cached_property
 
 from ..database import write_transaction
 from ..domain.decimals import EXACT_PRECISION
+from flask import current_app
+
 from ..extensions import db
 from ..models.types import utcnow
 from ..realtime import notify
+from . import event_log
 
 
 class UnitOfWork:
@@ -67,6 +72,9 @@ class UnitOfWork:
 def unit_of_work(*, batch=False):
     """Run a use case in one write transaction; publish its events only if it commits.
 
+    Its private events are numbered and stored in the same transaction (services/event_log.py), so a
+    crash after the commit loses nothing a client cannot read again.
+
     Its arithmetic runs with EXACT_PRECISION digits, so no sum or product of money rounds. A batch
     (services/book_writer.py) flushes once, at the commit, rather than before every query.
     """
@@ -81,6 +89,8 @@ def unit_of_work(*, batch=False):
                     uow.session.flush()  # every row of the batch, a statement per table and kind of change
                 for callback in uow._before_commit:
                     callback()
+                # Last: numbering locks each account's counter until the commit (event_log explains why).
+                uow.events = event_log.record(uow.session, uow.events, at=uow.now)
     except BaseException:
         uow._end(committed=False)
         raise
@@ -89,4 +99,7 @@ def unit_of_work(*, batch=False):
             # The objects stay readable for the answers; the next batch reads afresh what it needs.
             uow.session.expunge_all()
     uow._end(committed=True)
+    if current_app.config["TEST_CRASH_AFTER_COMMIT"] and uow.events:
+        # Test-only (config.py): die as a kill -9 would, with the change committed and nothing published.
+        os.kill(os.getpid(), signal.SIGKILL)
     notify.publish(uow.events)

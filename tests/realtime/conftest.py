@@ -9,15 +9,29 @@ import pytest
 from orders_app.realtime.rooms import ORDERS_NAMESPACE
 
 
+PRIVATE_EVENTS = {"ORDER_CREATED", "TRADE_ADDED", "ORDER_STATUS_CHANGED", "ORDER_UPDATED", "BALANCE_UPDATED"}
+
+
 @pytest.fixture
 def received():
-    """received(sio) -> [(event name, payload), ...] delivered since the previous call."""
+    """received(sio) -> [(event name, payload), ...] delivered since the previous call.
+
+    Every private event must carry the account's next eventSeq: exactly one more than the event before
+    it on that socket, or than the SNAPSHOT it started from. Once that is checked, the payload is
+    returned without its eventSeq, so tests compare the rest of it whole."""
+    last_seq = {}
 
     def read(sio):
         events = []
         for packet in sio.get_received(ORDERS_NAMESPACE):
             assert len(packet["args"]) == 1, packet
-            events.append((packet["name"], packet["args"][0]))
+            name, payload = packet["name"], dict(packet["args"][0])
+            if name in PRIVATE_EVENTS:
+                seq = payload.pop("eventSeq")
+                previous = last_seq.get(id(sio), getattr(sio, "snapshot", {}).get("eventSeq"))
+                assert previous is None or seq == previous + 1, (name, seq, previous)
+                last_seq[id(sio)] = seq
+            events.append((name, payload))
         return events
 
     return read
