@@ -114,7 +114,7 @@ def register_web(app):
 
 
 def register_cli(app):
-    """flask init-db, seed, create-operator, settle, reconcile."""
+    """flask init-db, seed, create-operator, settle, reconcile, prune-events."""
     from .cli import COMMANDS
 
     for command in COMMANDS:

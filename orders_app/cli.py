@@ -1,4 +1,5 @@
-"""Command-line tasks (`flask --app orders_app <command>`): init-db, seed, create-operator, settle, reconcile."""
+"""Command-line tasks (`flask --app orders_app <command>`): init-db, seed, create-operator, settle, reconcile,
+prune-events."""
 
 import json
 import secrets
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from .domain.enums import OrderType, Role, Side
 from .extensions import db
 from .models import User
-from .services import accounts, balances, instruments, orders, reconciliation, settlement
+from .services import accounts, balances, event_log, instruments, orders, reconciliation, settlement
 from .services.unit_of_work import unit_of_work
 
 DEMO_USERS = ("alice", "bob")
@@ -140,4 +141,21 @@ def reconcile_command():
         raise SystemExit(1)
 
 
-COMMANDS = (init_db_command, seed_command, create_operator_command, settle_command, reconcile_command)
+@click.command("prune-events")
+@with_appcontext
+def prune_events_command():
+    """Delete every account's events older than EVENT_LOG_RETENTION_DAYS; GET /events and replay then
+    answer 410 for an afterSeq before what is left."""
+    days = current_app.config["EVENT_LOG_RETENTION_DAYS"]
+    count = event_log.prune(retention=event_log.retention_of(current_app.config))
+    click.echo(f"Pruned {count} event(s) older than {days} day(s).")
+
+
+COMMANDS = (
+    init_db_command,
+    seed_command,
+    create_operator_command,
+    settle_command,
+    reconcile_command,
+    prune_events_command,
+)

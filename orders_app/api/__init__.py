@@ -1,8 +1,8 @@
 """HTTP API: one package per resource, each with resources.py (views) and schemas.py."""
 
-from . import accounts, auth, health, instruments, market, operator, orders
+from . import accounts, auth, events, health, instruments, market, operator, orders
 
-RESOURCES = (health, auth, instruments, orders, market, operator, accounts)
+RESOURCES = (health, auth, instruments, orders, market, operator, accounts, events)
 
 
 def register_blueprints(api):

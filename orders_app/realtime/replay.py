@@ -185,7 +185,7 @@ def resume(data):
 
 
 def _is_seq(value):
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= event_log.MAX_SEQ
 
 
 def _snapshot(manager, sid, gate):

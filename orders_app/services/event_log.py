@@ -38,6 +38,8 @@ from ..extensions import db
 from ..models import AccountEvent, AccountEventSequence, Balance, Order
 from ..models.types import utcnow
 
+MAX_SEQ = 2**63 - 1  # an eventSeq is a BIGINT
+
 
 def record(session, events, *, at):
     """Number the private events of a transaction and store them; return the events to publish, in

@@ -1,0 +1,1 @@
+from . import resources  # noqa: F401  (register_blueprints reads resources.blp)
