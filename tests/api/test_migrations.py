@@ -7,10 +7,11 @@ from sqlalchemy import text
 
 from api_checks import latest_revision
 from orders_app.extensions import db
-from orders_app.models import BookChange
+from orders_app.models import AccountEvent, AccountEventSequence, BookChange
 from orders_app.services.instruments import sync_instruments
 
 PASSWORD = "correct horse battery"
+SEEDING_TABLES = (BookChange.__table__, AccountEvent.__table__, AccountEventSequence.__table__)
 
 
 def revision(app):
@@ -28,13 +29,16 @@ def traded_database_at(empty_database_url, make_app):
         with app.app_context():
             upgrade(directory=app.extensions["migrate"].directory, revision=at_revision)
             sync_instruments(definitions=app.config["INSTRUMENTS"])
-            # Seeding runs today's code, which writes the book change log of 0006 too: a table that only lends
-            # itself for the seeding, and is gone again before the revisions after `at_revision` run.
-            BookChange.__table__.create(db.engine)
+            # Seeding runs today's code, which writes the book change log of 0006 and the event log of 0007
+            # too: tables that only lend themselves for the seeding, and are gone again before the revisions
+            # after `at_revision` run.
+            for table in SEEDING_TABLES:
+                table.create(db.engine)
         seeded = app.test_cli_runner().invoke(args=["seed"])
         assert seeded.exit_code == 0, (seeded.output, seeded.exception)
         with app.app_context():
-            BookChange.__table__.drop(db.engine)
+            for table in SEEDING_TABLES:
+                table.drop(db.engine)
         return app
 
     return build
