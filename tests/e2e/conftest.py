@@ -34,7 +34,7 @@ APP_ENVIRONMENT = (
     "DATABASE_URL", "JWT_SECRET_KEY", "JWT_ACCESS_TOKEN_MINUTES", "JWT_REFRESH_TOKEN_DAYS", "REDIS_URL",
     "SOCKETIO_CORS_ORIGINS", "INSTRUMENTS", "PASSWORD_HASH_PROFILE", "DB_POOL_SIZE", "ORDERS_APP_ENV",
     "INSTANCE_PATH", "HOST", "PORT", "RATELIMIT_ENABLED", "RATELIMIT_STORAGE_URI", "RATELIMIT_NAMESPACE",
-    "RATELIMIT_TRUSTED_PROXIES", *LIMIT_SETTINGS,
+    "RATELIMIT_TRUSTED_PROXIES", "EVENT_LOG_RETENTION_DAYS", "TEST_CRASH_AFTER_COMMIT", *LIMIT_SETTINGS,
 )  # fmt: skip
 # Each test's servers share one rate-limit namespace, so counts in a shared Redis stay per test; a test of a
 # limit passes its own limits.
@@ -210,15 +210,32 @@ def new_user_token():
     return register_and_log_in
 
 
-class EventStream:
-    """A python-socketio client on /orders that queues every (event name, payload) it receives."""
+PRIVATE_EVENTS = {"ORDER_CREATED", "TRADE_ADDED", "ORDER_STATUS_CHANGED", "ORDER_UPDATED", "BALANCE_UPDATED"}
 
-    def __init__(self, url, token):
+
+class EventStream:
+    """A python-socketio client on /orders that queues every (event name, payload) it receives.
+
+    Without `after_seq` it connects as a new client does and must get a SNAPSHOT first (kept in
+    `snapshot`); with it, the server replays what followed that eventSeq. Every private event must
+    carry the account's next eventSeq (one more than the event before it, or than the SNAPSHOT); once
+    checked, it is left out of the payloads `next` returns unless `keep_seq`, so tests compare the rest whole.
+    """
+
+    def __init__(self, url, token, after_seq=None, keep_seq=False):
         self.url = url
         self.events = queue.Queue()
+        self.keep_seq = keep_seq
+        self.last_seq = after_seq
+        self.snapshot = None
         self.client = socketio.Client(reconnection=False)
         self.client.on("*", self._received, namespace=NAMESPACE)
-        self.client.connect(url, namespaces=[NAMESPACE], auth={"token": token}, wait_timeout=EVENT_TIMEOUT)
+        auth = {"token": token} if after_seq is None else {"token": token, "afterSeq": after_seq}
+        self.client.connect(url, namespaces=[NAMESPACE], auth=auth, wait_timeout=EVENT_TIMEOUT)
+        if after_seq is None:
+            name, self.snapshot = self.next()
+            assert name == "SNAPSHOT", (name, self.snapshot)
+            self.last_seq = self.snapshot["eventSeq"]
 
     def _received(self, name, payload):
         self.events.put((name, payload))
@@ -226,9 +243,16 @@ class EventStream:
     def poll(self, timeout):
         """The next (name, payload), or None if nothing arrives within `timeout` seconds."""
         try:
-            return self.events.get(timeout=timeout)
+            name, payload = self.events.get(timeout=timeout)
         except queue.Empty:
             return None
+        if name in PRIVATE_EVENTS:
+            seq = payload["eventSeq"]
+            assert self.last_seq is None or seq == self.last_seq + 1, (name, seq, self.last_seq)
+            self.last_seq = seq
+            if not self.keep_seq:
+                payload = {key: value for key, value in payload.items() if key != "eventSeq"}
+        return name, payload
 
     def next(self, timeout=EVENT_TIMEOUT):
         received = self.poll(timeout)
@@ -250,8 +274,8 @@ def listen():
     """listen(server_url, token) -> a connected EventStream, disconnected at teardown."""
     streams = []
 
-    def connect(url, token):
-        stream = EventStream(url, token)
+    def connect(url, token, **options):
+        stream = EventStream(url, token, **options)
         streams.append(stream)
         return stream
 
