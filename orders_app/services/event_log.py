@@ -52,6 +52,9 @@ def record(session, events, *, at):
             counts[event.account_id] = counts.get(event.account_id, 0) + 1
     if not counts:
         return events
+    # Whatever the use case still has to write goes first: once the counters are locked, the transaction
+    # writes nothing but its events, and waits for no other lock (see the module docstring).
+    session.flush()
     next_seq = {account: last - counts[account] for account, last in _raise_counters(session, counts).items()}
     numbered, rows = [], []
     for event in events:
