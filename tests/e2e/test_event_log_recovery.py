@@ -178,3 +178,38 @@ def test_a_client_reconnecting_under_load_sees_every_event_seq_exactly_once_in_o
             seen.append(payload["eventSeq"])
     assert seen == list(range(start + 1, final + 1))
     assert reconnects >= RECONNECTS_UNDER_LOAD
+
+
+def test_two_servers_writing_one_accounts_events_on_two_pairs_at_once_number_them_without_a_gap(
+    start_server, new_user_token, http_as
+):
+    a, b = start_server("A"), start_server("B")
+    trader_token, other_token = new_user_token(a.url), new_user_token(a.url)
+    # Each server trades its own pair, and every order crosses the other user's: both accounts' events are
+    # written by two processes at once.
+    desks = [
+        (http_as(a.url, trader_token), http_as(a.url, other_token), "EUR/USD"),
+        (http_as(b.url, trader_token), http_as(b.url, other_token), "GBP/USD"),
+    ]
+    failures = []
+
+    def trade(trader, other, pair):
+        for index in range(40):
+            if index % 2 == 0:
+                response = trader.place(pair=pair, amount="1")
+            else:
+                response = other.place(pair=pair, side="SELL", amount="1")
+            if response.status_code != 201:
+                failures.append(response.text)
+
+    threads = [threading.Thread(target=trade, args=desk) for desk in desks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    for token in (trader_token, other_token):
+        numbered = [event["eventSeq"] for event in stored(http_as(a.url, token))]
+        assert numbered == list(range(1, len(numbered) + 1))
+        assert sum(1 for event in stored(http_as(b.url, token)) if event["event"] == "TRADE_ADDED") == 40
