@@ -35,7 +35,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ..domain.enums import OPEN_STATUSES
 from ..domain.errors import Gone
 from ..extensions import db
-from ..models import AccountEvent, AccountEventSequence, Balance, Order
+from ..models import AccountEvent, AccountEventSequence, Order
 from ..models.types import utcnow
 
 MAX_SEQ = 2**63 - 1  # an eventSeq is a BIGINT

@@ -4,10 +4,10 @@ from contextlib import contextmanager, nullcontext
 from decimal import localcontext
 from functools import cached_property
 
-from ..database import write_transaction
-from ..domain.decimals import EXACT_PRECISION
 from flask import current_app
 
+from ..database import write_transaction
+from ..domain.decimals import EXACT_PRECISION
 from ..extensions import db
 from ..models.types import utcnow
 from ..realtime import notify
