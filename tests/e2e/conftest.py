@@ -6,6 +6,7 @@ import json
 import os
 import queue
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -295,3 +296,36 @@ def redis_url():
     except redis.RedisError as error:
         pytest.fail(f"REDIS_URL={url} is set but Redis does not answer: {error}")
     return url
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A redis-server of this test's own on a free port, to take down (an outage): returns (url, kill)."""
+    port = free_port()
+    log = (tmp_path / "redis.log").open("wb")
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if process.poll() is not None:
+                pytest.fail(f"redis-server exited with {process.returncode}")
+            time.sleep(0.05)
+    else:
+        pytest.fail("redis-server did not answer")
+
+    def kill():
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+
+    yield url, kill
+    if process.poll() is None:
+        kill()
+    log.close()
