@@ -174,28 +174,28 @@ def prune(*, retention):
     """Delete every event older than `retention` (a timedelta); return how many went.
 
     Per account, the events up to the newest one older than the cut-off go, so what remains is always
-    an unbroken run up to last_seq, and pruned_through records where it starts. Accounts are handled in
-    key order, each counter row locked by its UPDATE: the order writers lock them in (see the module
-    docstring), so pruning cannot deadlock with them."""
+    an unbroken run up to last_seq, and pruned_through records where it starts. Each account is pruned
+    in a transaction of its own that locks only its counter row, so a writer waits at most for one
+    account's deletion, and pruning cannot deadlock with writers (see the module docstring)."""
     from .unit_of_work import unit_of_work  # which itself calls record()
 
     cutoff = utcnow() - retention
+    session = db.session()
+    cut = session.execute(
+        select(AccountEvent.account_id, func.max(AccountEvent.event_seq))
+        .where(AccountEvent.created_at < cutoff)
+        .group_by(AccountEvent.account_id)
+        .order_by(AccountEvent.account_id)
+    ).all()
     deleted = 0
-    with unit_of_work() as uow:
-        session = uow.session
-        cut = session.execute(
-            select(AccountEvent.account_id, func.max(AccountEvent.event_seq))
-            .where(AccountEvent.created_at < cutoff)
-            .group_by(AccountEvent.account_id)
-            .order_by(AccountEvent.account_id)
-        ).all()
-        for account_id, through in cut:
-            session.execute(
+    for account_id, through in cut:
+        with unit_of_work() as uow:
+            uow.session.execute(
                 update(AccountEventSequence)
                 .where(AccountEventSequence.account_id == account_id, AccountEventSequence.pruned_through < through)
                 .values(pruned_through=through)
             )
-            deleted += session.execute(
+            deleted += uow.session.execute(
                 delete(AccountEvent).where(AccountEvent.account_id == account_id, AccountEvent.event_seq <= through)
             ).rowcount
     return deleted
