@@ -199,14 +199,16 @@ def _replay(manager, sid, gate, after_seq):
     Events older than the log keeps: REPLAY_ERROR 410, then a SNAPSHOT to start again from."""
     last = after_seq
     with db.engine.connect() as connection:
-        try:
-            event_log.retained_after(connection, gate.account_id, after_seq)
-        except Gone as gone:
-            manager.send(sid, REPLAY_ERROR, {"event": REPLAY_ERROR, "code": 410, "status": "Gone", "message": gone.message})
-            connection.close()
-            return _snapshot(manager, sid, gate)
         while True:
             page = event_log.stored_after(connection, gate.account_id, last, REPLAY_PAGE)
+            try:
+                # After the read: a prune that took part of what it wanted has committed by now.
+                event_log.retained_after(connection, gate.account_id, last)
+            except Gone as gone:
+                error = {"event": REPLAY_ERROR, "code": 410, "status": "Gone", "message": gone.message}
+                manager.send(sid, REPLAY_ERROR, error)
+                connection.close()
+                return _snapshot(manager, sid, gate)
             connection.commit()  # each page its own short read
             for seq, name, payload in page:
                 manager.send(sid, name, payload)

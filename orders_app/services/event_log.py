@@ -132,8 +132,9 @@ def events_after(*, user_id, after_seq, limit):
     """GET /events: {events, lastSeq, hasMore} of the user's events after `after_seq`; Gone when pruned."""
     session = db.session
     connection = session.connection()
-    retained_after(connection, user_id, after_seq)
     found = stored_after(connection, user_id, after_seq, limit + 1)
+    # Checked after the read: a prune that deleted part of what the read wanted has committed by now.
+    retained_after(connection, user_id, after_seq)
     session.commit()  # end the read
     page = found[:limit]
     return {
