@@ -188,7 +188,7 @@ def disable_user(*, username, by_user_id):
     with unit_of_work() as uow:
         user = _named_user(uow, username)
         if user.id == by_user_id:
-            raise Conflict("An operator cannot disable their own account.", field="username")
+            raise Conflict("An operator cannot disable their own account.")
         if user.disabled_at is None:
             user.disabled_at = uow.now
     return user
@@ -205,5 +205,5 @@ def enable_user(*, username):
 def _named_user(uow, username):
     user = uow.session.scalar(select(User).where(User.named(username)).options(undefer(User.disabled_at)))
     if user is None:
-        raise NotFound(f"User '{username}' not found.", field="username")
+        raise NotFound(f"User '{username}' not found.")  # named in the path, not the body
     return user
