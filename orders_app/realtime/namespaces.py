@@ -132,5 +132,5 @@ def register_namespaces(socketio):
     """Attach every namespace to the SocketIO server."""
     orders = OrdersNamespace(ORDERS_NAMESPACE)
     socketio.on_namespace(orders)
-    orders.sessions.guard_deliveries(socketio.server.manager)
+    orders.sessions.attach(socketio.server)
     socketio.on_namespace(MarketNamespace(MARKET_NAMESPACE))

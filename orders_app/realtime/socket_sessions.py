@@ -8,7 +8,7 @@ This module owns, for the sockets this process serves:
   `TOKEN_EXPIRED` and is disconnected. One background task per token, which finds on waking whether a
   `reauth` or a disconnect has made it moot;
 - the check on delivery: every emit to a user's room skips a connection whose token has expired, so no
-  private event reaches it even in the instant before its task runs (`guard_deliveries`);
+  private event reaches it even in the instant before its task runs (`attach`);
 - closing every socket of a disabled or deleted user, in every process: here at once, and in the others
   through REDIS_URL's Redis (a channel of its own; python-socketio's queue can only disconnect a socket
   whose id the sender knows, and only the process holding it knows that).
@@ -93,6 +93,7 @@ class SocketSessions:
         self._sessions = {}  # sid -> _Session
         self._lock = threading.Lock()
         self._listening_to = None  # the Redis URL whose close-user channel this process follows
+        self._server = None  # the python-socketio server of these sockets (attach)
 
     # ------------------------------------------------------------ connect, reauth, disconnect
 
@@ -170,7 +171,15 @@ class SocketSessions:
 
     # ------------------------------------------------------------ delivery
 
-    def guard_deliveries(self, manager):
+    def attach(self, server):
+        """Serve the sockets of `server` (python-socketio's), and check every delivery to a user's room.
+
+        Its own server, not whichever the module-level extension holds now: tests build several apps.
+        """
+        self._server = server
+        self._guard_deliveries(server.manager)
+
+    def _guard_deliveries(self, manager):
         """Make every emit to a user's room, in this process, skip the connections whose token expired.
 
         Private events reach a socket only through its user's room, whichever process emitted them: the
@@ -217,7 +226,7 @@ class SocketSessions:
             pubsub.subscribe(CLOSE_USER_CHANNEL)  # before the first socket is accepted, so none is missed
         except redis.RedisError:
             log.exception("Could not subscribe to %s; retrying in the background", CLOSE_USER_CHANNEL)
-        socketio.start_background_task(self._listen, pubsub)
+        self._server.start_background_task(self._listen, pubsub)
 
     def _listen(self, pubsub):
         while True:
@@ -229,7 +238,7 @@ class SocketSessions:
                         self.close_user(uuid.UUID(message["data"].decode()))
             except Exception:
                 log.exception("Listening on %s failed; listening again", CLOSE_USER_CHANNEL)
-                socketio.sleep(LISTENER_RETRY_SECONDS)
+                self._server.sleep(LISTENER_RETRY_SECONDS)
 
     # ------------------------------------------------------------ the clock
 
@@ -241,15 +250,15 @@ class SocketSessions:
 
     def _watch(self, sid, session):
         if session.expires_at != float("inf"):
-            socketio.start_background_task(self._run_clock, sid, session)
+            self._server.start_background_task(self._run_clock, sid, session)
 
     def _run_clock(self, sid, session):
-        _sleep_until(session.warn_at)
+        self._sleep_until(session.warn_at)
         if not self._still(sid, session):
             return
         payload = {"event": TOKEN_EXPIRING, "expiresAt": expires_at_text(session.expires_at)}
         self._emit_to(sid, TOKEN_EXPIRING, payload)
-        _sleep_until(session.expires_at)
+        self._sleep_until(session.expires_at)
         with self._lock:
             if self._sessions.get(sid) is not session:
                 return  # re-authenticated or gone meanwhile
@@ -261,6 +270,10 @@ class SocketSessions:
         }
         self._close(sid, session.user_id, TOKEN_EXPIRED, payload)
 
+    def _sleep_until(self, deadline):
+        while (remaining := deadline - time.time()) > 0:
+            self._server.sleep(remaining)
+
     def _still(self, sid, session):
         with self._lock:
             return self._sessions.get(sid) is session
@@ -269,13 +282,13 @@ class SocketSessions:
 
     def _emit_to(self, sid, name, payload):
         try:
-            socketio.server.emit(name, payload, to=sid, namespace=ORDERS_NAMESPACE, ignore_queue=True)
+            self._server.emit(name, payload, to=sid, namespace=ORDERS_NAMESPACE, ignore_queue=True)
         except Exception:
             log.exception("Could not send %s to %s", name, sid)
 
     def _close(self, sid, user_id, name, payload):
         """Leave the user's room first, so nothing private follows the notice; then disconnect."""
-        server = socketio.server
+        server = self._server
         try:
             server.leave_room(sid, user_room(user_id), namespace=ORDERS_NAMESPACE)
             self._emit_to(sid, name, payload)
@@ -290,11 +303,6 @@ def _refused(code, message):
 
 def _now_text():
     return datetime.now(timezone.utc).isoformat()
-
-
-def _sleep_until(deadline):
-    while (remaining := deadline - time.time()) > 0:
-        socketio.sleep(remaining)
 
 
 def _sessions_of_this_server():
