@@ -157,9 +157,12 @@ def identity_from_claims(claims):
 
 def ensure_operator(*, user_id):
     """Forbidden unless the user holds the operator role now: a role granted or taken away counts at once,
-    whatever the caller's token says."""
-    role = db.session.scalar(select(User.role).where(User.id == user_id))
-    if role is not Role.OPERATOR:
+    whatever the caller's token says. A disabled operator's token is refused here at once too (401), since
+    this reads the user anyway."""
+    row = db.session.execute(select(User.role, User.disabled_at).where(User.id == user_id)).first()
+    if row is not None and row.disabled_at is not None:
+        raise AuthenticationFailed(ACCOUNT_DISABLED)
+    if row is None or row.role is not Role.OPERATOR:
         raise Forbidden("This action needs the operator role.")
 
 

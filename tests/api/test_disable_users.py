@@ -128,3 +128,13 @@ def test_an_operator_cannot_disable_their_own_account(client, operator):
 def test_disable_needs_a_token(client, user):
     assert_error(client.post("/admin/users/alice/disable"), 401)
     assert log_in(client, user).status_code == 200
+
+
+def test_a_disabled_operators_token_is_refused_by_operator_actions_at_once(client, operator, make_user, runner):
+    second = make_user("oscar")
+    assert runner.invoke(args=["create-operator", "oscar"]).exit_code == 0
+    assert disable(client, second, "olivia").status_code == 200
+
+    refused = assert_error(client.post("/admin/deposits", json={"username": "oscar", "asset": "USD", "amount": "1"}, headers=operator.headers), 401)
+
+    assert refused["message"] == "This account is disabled."
