@@ -39,6 +39,8 @@ TOKEN_EXPIRED = "TOKEN_EXPIRED"
 ACCOUNT_CLOSED = "ACCOUNT_DISABLED"
 CLOSE_USER_CHANNEL = "orders_app:close-user-sockets"
 LISTENER_RETRY_SECONDS = 1.0
+CONNECTING_WAIT_SECONDS = 30.0  # how long a socket closed while still connecting may take to finish connecting
+CONNECTING_POLL_SECONDS = 0.05
 
 log = logging.getLogger(__name__)
 
@@ -288,6 +290,20 @@ class SocketSessions:
 
     def _close(self, sid, user_id, name, payload):
         """Leave the user's room first, so nothing private follows the notice; then disconnect."""
+        if self._server.manager.is_pre_connected(sid, ORDERS_NAMESPACE):
+            # Still inside on_connect (past the account check): python-socketio cannot disconnect it yet.
+            # Its session is gone, so it hears nothing private meanwhile; close it once it is connected.
+            self._server.start_background_task(self._close_once_connected, sid, user_id, name, payload)
+            return
+        self._close_now(sid, user_id, name, payload)
+
+    def _close_once_connected(self, sid, user_id, name, payload):
+        deadline = time.time() + CONNECTING_WAIT_SECONDS
+        while self._server.manager.is_pre_connected(sid, ORDERS_NAMESPACE) and time.time() < deadline:
+            self._server.sleep(CONNECTING_POLL_SECONDS)
+        self._close_now(sid, user_id, name, payload)
+
+    def _close_now(self, sid, user_id, name, payload):
         server = self._server
         try:
             server.leave_room(sid, user_room(user_id), namespace=ORDERS_NAMESPACE)
