@@ -342,7 +342,7 @@ function connectSocket() {
     if (socket.active) {
       setSocketState("connecting", `Disconnected: ${reason}; reconnecting…`);
     } else if (reason === "io server disconnect") {
-      // The server closed it (TOKEN_EXPIRED, or a restart's goodbye): come back with a fresh token.
+      // The server closed it (TOKEN_EXPIRED, say): come back with a fresh token.
       setSocketState("connecting", `Disconnected by the server; reconnecting…`);
       reconnectLater(socket, { renew: true });
     } else {
