@@ -19,7 +19,6 @@ class DepositSchema(ma.Schema):
     balance = fields.Nested(BalanceSchema, metadata={"description": "The user's balance after the deposit"})
 
 
-
 class UserStatusSchema(ma.Schema):
     user_id = fields.UUID(attribute="id", data_key="userId")
     username = fields.String()
