@@ -8,7 +8,13 @@ environment variables, then the `test_config` mapping handed to `create_app`.
 | SQLALCHEMY_DATABASE_URI    | DATABASE_URL                | sqlite:///<instance>/orders.db            |
 | JWT_SECRET_KEY             | JWT_SECRET_KEY              | generated once into instance/jwt-secret   |
 | JWT_ACCESS_TOKEN_EXPIRES   | JWT_ACCESS_TOKEN_MINUTES    | 15 minutes                                |
+|                            | JWT_ACCESS_TOKEN_SECONDS    | unset; when set it wins over _MINUTES:    |
+|                            |                             | short lives for tests and demos           |
 | JWT_REFRESH_TOKEN_EXPIRES  | JWT_REFRESH_TOKEN_DAYS      | 7 days                                    |
+| SOCKET_TOKEN_EXPIRY_       | SOCKET_TOKEN_EXPIRY_        | 60: seconds before a socket's token       |
+|   WARNING_SECONDS          |   WARNING_SECONDS           | expires that it gets TOKEN_EXPIRING; at   |
+|                            |                             | most half the token's life                |
+|                            |                             | (realtime/socket_sessions.py)             |
 | SOCKETIO_MESSAGE_QUEUE     | REDIS_URL                   | none (single process)                     |
 | SOCKETIO_CORS_ORIGINS      | SOCKETIO_CORS_ORIGINS       | own origin only; comma-separated extra    |
 |                            |                             | origins widen it, `*` accepts any         |
@@ -76,6 +82,9 @@ class DefaultSettings:
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=15)
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=7)
     JWT_TOKEN_LOCATION = ["headers"]
+    # A socket is told TOKEN_EXPIRING this long before its token expires (at most half the token's life),
+    # time enough to send `reauth` with a fresh token before it is closed (realtime/socket_sessions.py).
+    SOCKET_TOKEN_EXPIRY_WARNING_SECONDS = 60
     SOCKETIO_MESSAGE_QUEUE = None
     SOCKETIO_CORS_ORIGINS = ()  # origins accepted besides the app's own (browser_security.py), or "*"
     SOCKETIO_ASYNC_MODE = None  # let Flask-SocketIO pick eventlet when it is installed
@@ -135,7 +144,10 @@ def _env_overrides():
         "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
         "JWT_SECRET_KEY": ("JWT_SECRET_KEY", str),
         "JWT_ACCESS_TOKEN_MINUTES": ("JWT_ACCESS_TOKEN_EXPIRES", lambda v: timedelta(minutes=int(v))),
+        # After _MINUTES, so that it wins when both are set: seconds are for tests and demos of expiry.
+        "JWT_ACCESS_TOKEN_SECONDS": ("JWT_ACCESS_TOKEN_EXPIRES", lambda v: timedelta(seconds=_at_least_one(v))),
         "JWT_REFRESH_TOKEN_DAYS": ("JWT_REFRESH_TOKEN_EXPIRES", lambda v: timedelta(days=int(v))),
+        "SOCKET_TOKEN_EXPIRY_WARNING_SECONDS": ("SOCKET_TOKEN_EXPIRY_WARNING_SECONDS", int),
         "REDIS_URL": ("SOCKETIO_MESSAGE_QUEUE", str),
         "SOCKETIO_CORS_ORIGINS": ("SOCKETIO_CORS_ORIGINS", _origins),
         "INSTRUMENTS": ("INSTRUMENTS", lambda v: json.loads(v, parse_float=Decimal)),

@@ -1,6 +1,6 @@
 import uuid
 
-from sqlalchemy import Index, String, Uuid, func
+from sqlalchemy import Index, String, Uuid, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..domain.enums import Role
@@ -18,12 +18,20 @@ class User(db.Model):
     """
 
     __tablename__ = "users"
+    # No RETURNING of server defaults after an INSERT: the one without a Python default, disabled_at, is
+    # NULL on every new user, and selecting it would fail on a database before migration 0007.
+    __mapper_args__ = {"eager_defaults": False}
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     username: Mapped[str] = mapped_column(String(32))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.USER, server_default=Role.USER.value)
     created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # Set by an operator (POST /admin/users/{username}/disable): no login, no refresh, no socket. Deferred:
+    # read only where it is checked (accounts.authenticate, accounts.account_refusal), so code that loads
+    # users for other reasons, the seed of a database before migration 0007 included, never selects it; and
+    # a server default, so that an INSERT leaves it out rather than writing NULL into it.
+    disabled_at = mapped_column(UTCDateTime, nullable=True, deferred=True, server_default=text("NULL"))
 
     @classmethod
     def named(cls, username):
@@ -36,6 +44,10 @@ class User(db.Model):
         """
         key = username.lower() if username.isascii() else username
         return func.lower(cls.username) == key
+
+    @property
+    def is_disabled(self):
+        return self.disabled_at is not None
 
     @property
     def is_operator(self):

@@ -3,23 +3,19 @@
 import logging
 import threading
 from collections import defaultdict
-from uuid import UUID
 
 from flask import current_app, request
-from flask_jwt_extended import decode_token
-
-# Flask-SocketIO's ConnectionRefusedError, not the built-in: only it carries the reason to the client.
-from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, leave_room
+from flask_socketio import Namespace, emit, join_room, leave_room
 
 from ..api.market.schemas import OrderBookSchema
 from ..domain.errors import DomainError
 from ..extensions import db
 from ..services import market
-from ..services.accounts import find_user
 from .events import BOOK_SNAPSHOT
 from . import replay
 from .notify import publish_locally
 from .rooms import MARKET_NAMESPACE, ORDERS_NAMESPACE, market_room
+from .socket_sessions import SocketSessions
 
 SNAPSHOT_DEPTH = 5  # the BOOK_SNAPSHOT shape: the REST order book's top five levels
 SNAPSHOT_INTERVAL_SECONDS = 1.0
@@ -30,17 +26,27 @@ _book_schema = OrderBookSchema()
 
 class OrdersNamespace(Namespace):
     """A user's private stream of order and trade events; connect with auth={"token": accessToken}
-    (and "afterSeq": N to replay what followed event N), or emit `resume` {afterSeq} (realtime/replay.py)."""
+    (and "afterSeq": N to replay what followed event N), or emit `resume` {afterSeq} (realtime/replay.py);
+    send `reauth` {token} with a fresh token before it expires (realtime/socket_sessions.py keeps the time)."""
+
+    def __init__(self, namespace):
+        super().__init__(namespace)
+        self.sessions = SocketSessions()
 
     def on_connect(self, auth=None):
-        user_id = _authenticated_user_id(auth)
+        user_id = self.sessions.open(request.sid, auth)
         replay.connect(user_id, auth)  # joins the user's room; SNAPSHOT, or the replay after afterSeq
 
     def on_resume(self, data=None):
+        if not self.sessions.is_authenticated(request.sid):
+            return {"ok": False, "message": "This connection's token has expired; connect again."}
         return replay.resume(data)
 
+    def on_reauth(self, data=None):
+        return self.sessions.reauthenticate(request.sid, data)
+
     def on_disconnect(self, *_reason):
-        pass
+        self.sessions.forget(request.sid)
 
 
 class MarketNamespace(Namespace):
@@ -129,26 +135,9 @@ def _snapshot_event(snapshot):
     return {"event": BOOK_SNAPSHOT, **_book_schema.dump(snapshot)}
 
 
-def _authenticated_user_id(auth):
-    token = auth.get("token") if isinstance(auth, dict) else None
-    if not token:
-        raise ConnectionRefusedError("Authentication required: connect with auth={'token': accessToken}.")
-    try:
-        claims = decode_token(token)
-    except Exception:
-        raise ConnectionRefusedError("Invalid or expired token.") from None
-    if claims.get("type") != "access":
-        raise ConnectionRefusedError("An access token is required, not a refresh token.")
-    try:
-        user = find_user(UUID(claims["sub"]))
-    except (KeyError, TypeError, ValueError):
-        user = None
-    if user is None:
-        raise ConnectionRefusedError("The token's user no longer exists.")
-    return user.id
-
-
 def register_namespaces(socketio):
     """Attach every namespace to the SocketIO server."""
-    socketio.on_namespace(OrdersNamespace(ORDERS_NAMESPACE))
+    orders = OrdersNamespace(ORDERS_NAMESPACE)
+    socketio.on_namespace(orders)
+    orders.sessions.attach(socketio.server)
     socketio.on_namespace(MarketNamespace(MARKET_NAMESPACE))

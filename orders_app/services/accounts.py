@@ -11,9 +11,10 @@ import argon2
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 from sqlalchemy.exc import IntegrityError
 
-from ..domain.errors import AuthenticationFailed, Conflict, Forbidden
+from ..domain.errors import AuthenticationFailed, Conflict, Forbidden, NotFound
 from ..extensions import db
 from ..domain.enums import Role
 from ..models import User
@@ -21,6 +22,8 @@ from .balances import fund_new_account
 from .unit_of_work import unit_of_work
 
 INVALID_CREDENTIALS = "Invalid username or password."
+ACCOUNT_DISABLED = "This account is disabled."
+USER_GONE = "The token's user no longer exists."
 HASHING_NICENESS = 10  # how much nicer than the event loop the threads hashing passwords run
 MAX_NICENESS = 19
 
@@ -92,7 +95,7 @@ def register_user(*, username, password):
 
 def authenticate(*, username, password):
     """The user these credentials belong to, or AuthenticationFailed with one message for every cause."""
-    user = db.session.scalar(select(User).where(User.named(username)))
+    user = db.session.scalar(select(User).where(User.named(username)).options(undefer(User.disabled_at)))
     # End the read before hashing, so no database connection waits idle in a transaction meanwhile.
     db.session.commit()
     hasher = _hasher(_profile())
@@ -104,6 +107,9 @@ def authenticate(*, username, password):
         raise AuthenticationFailed(INVALID_CREDENTIALS) from None
     if user is None:
         raise AuthenticationFailed(INVALID_CREDENTIALS)
+    # Only after the password proved right, so that it tells no one else whether the account exists.
+    if user.is_disabled:
+        raise AuthenticationFailed(ACCOUNT_DISABLED)
     return user
 
 
@@ -131,8 +137,10 @@ class TokenIdentity:
 
     An ordinary request costs no database round trip to authenticate: the token is trusted for its
     lifetime (JWT_ACCESS_TOKEN_EXPIRES, 15 minutes by default). What a token cannot vouch for is read from
-    the database where it matters: the operator role (ensure_operator) and, on refresh, that the account
-    still exists (refresh_access_token).
+    the database where it matters: the operator role (ensure_operator) and, on refresh, on login and when a
+    socket connects or re-authenticates, that the account still exists and is not disabled
+    (refresh_access_token, account_refusal). So an access token issued before its user was disabled
+    keeps working for REST until it expires, and no longer.
     """
 
     id: uuid.UUID
@@ -149,15 +157,56 @@ def identity_from_claims(claims):
 
 def ensure_operator(*, user_id):
     """Forbidden unless the user holds the operator role now: a role granted or taken away counts at once,
-    whatever the caller's token says."""
-    role = db.session.scalar(select(User.role).where(User.id == user_id))
-    if role is not Role.OPERATOR:
+    whatever the caller's token says. A disabled operator's token is refused here at once too (401), since
+    this reads the user anyway."""
+    row = db.session.execute(select(User.role, User.disabled_at).where(User.id == user_id)).first()
+    if row is not None and row.disabled_at is not None:
+        raise AuthenticationFailed(ACCOUNT_DISABLED)
+    if row is None or row.role is not Role.OPERATOR:
         raise Forbidden("This action needs the operator role.")
 
 
 def refresh_access_token(*, user_id):
-    """A new access token for the account a refresh token names, if that account still exists."""
-    user = find_user(user_id)
+    """A new access token for the account a refresh token names, if that account still exists and is
+    not disabled."""
+    refusal = account_refusal(user_id)
+    if refusal is not None:
+        raise AuthenticationFailed(refusal)
+    return issue_tokens(find_user(user_id), refresh=False)
+
+
+def account_refusal(user_id):
+    """Why a token of this user may no longer be honoured (USER_GONE, ACCOUNT_DISABLED), or None."""
+    row = db.session.execute(select(User.disabled_at).where(User.id == user_id)).first()
+    if row is None:
+        return USER_GONE
+    if row.disabled_at is not None:
+        return ACCOUNT_DISABLED
+    return None
+
+
+def disable_user(*, username, by_user_id):
+    """Disable an account (an operator's action): no login, refresh or socket from now on. Returns the
+    user; disabling a disabled account keeps its first time. Its open sockets are the caller's to close."""
+    with unit_of_work() as uow:
+        user = _named_user(uow, username)
+        if user.id == by_user_id:
+            raise Conflict("An operator cannot disable their own account.")
+        if user.disabled_at is None:
+            user.disabled_at = uow.now
+    return user
+
+
+def enable_user(*, username):
+    """Enable a disabled account again (an operator's action); its user logs in as before."""
+    with unit_of_work() as uow:
+        user = _named_user(uow, username)
+        user.disabled_at = None
+    return user
+
+
+def _named_user(uow, username):
+    user = uow.session.scalar(select(User).where(User.named(username)).options(undefer(User.disabled_at)))
     if user is None:
-        raise AuthenticationFailed("The token's user no longer exists.")
-    return issue_tokens(user, refresh=False)
+        raise NotFound(f"User '{username}' not found.")  # named in the path, not the body
+    return user

@@ -18,3 +18,11 @@ class DepositSchema(ma.Schema):
     amount = PlainDecimal()
     balance = fields.Nested(BalanceSchema, metadata={"description": "The user's balance after the deposit"})
 
+
+class UserStatusSchema(ma.Schema):
+    user_id = fields.UUID(attribute="id", data_key="userId")
+    username = fields.String()
+    disabled = fields.Boolean(attribute="is_disabled")
+    disabled_at = fields.DateTime(
+        data_key="disabledAt", allow_none=True, metadata={"description": "When it was disabled; null when enabled"}
+    )

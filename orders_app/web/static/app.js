@@ -7,6 +7,13 @@ const SESSION_KEY = "orders_app.session";
 const ORDERS_PAGE_SIZE = 50;
 const OPEN_STATUSES = new Set(["PENDING", "PARTIALLY_FILLED"]);
 const BALANCE_FIELDS = ["available", "held", "pending", "total"];
+// The access token is renewed at this share of its life (and whenever the server sends TOKEN_EXPIRING).
+const TOKEN_RENEW_AT = 0.6;
+// Reconnecting after the server closed the socket or refused it: waits double from the first to the last.
+const RECONNECT_FIRST_DELAY_MS = 500;
+const RECONNECT_MAX_DELAY_MS = 10_000;
+// Events about the connection itself, not about orders or money.
+const CONNECTION_EVENTS = new Set(["TOKEN_EXPIRING", "TOKEN_EXPIRED", "ACCOUNT_DISABLED", "REPLAY_COMPLETE"]);
 
 const state = {
   accessToken: null,
@@ -17,6 +24,14 @@ const state = {
   selectedOrderId: null,
   refreshTimer: null,
   positionsTimer: null,
+  tokenTimer: null, // renews the access token before it expires
+  renewing: null, // the token refresh in flight, shared by everyone who needs it
+  wantSocket: false, // the user wants a live socket: reconnect whenever it drops, until they log out or disconnect
+  reconnectTimer: null,
+  reconnectAttempts: 0,
+  // The largest eventSeq of any private event seen: a reconnect sends it as afterSeq so the server can
+  // replay what this page missed.
+  lastEventSeq: null,
   // Balances as shown, by asset, and which BALANCE_UPDATED last changed each (a running count):
   // a GET /balances must not overwrite what an event delivered while that GET was in flight.
   balances: new Map(),
@@ -147,13 +162,55 @@ function errorBody(response, data) {
   return { code: response.status, status: response.statusText, message: typeof data === "string" ? data : "" };
 }
 
-async function refreshAccessToken() {
+/** A new access token from the refresh token; false when the server refuses (expired, user disabled).
+ * Callers at the same moment share one request. The socket gets the new token at once (`reauth`). */
+function refreshAccessToken() {
+  if (!state.renewing) {
+    state.renewing = renewAccessToken().finally(() => {
+      state.renewing = null;
+    });
+  }
+  return state.renewing;
+}
+
+async function renewAccessToken() {
   if (!state.refreshToken) return false;
-  const response = await send("POST", "/auth/refresh", undefined, state.refreshToken);
-  if (!response.ok) return false;
+  let response;
+  try {
+    response = await send("POST", "/auth/refresh", undefined, state.refreshToken);
+  } catch {
+    return false; // the network: the next timer or reconnect tries again
+  }
+  if (!response.ok) {
+    if (response.status === 401) endSession("Your session has ended (the refresh token was refused): log in again.");
+    return false;
+  }
   const tokens = await response.json();
   saveSession({ accessToken: tokens.accessToken });
+  scheduleTokenRenewal();
+  reauthenticateSocket();
   return true;
+}
+
+/** The claims of a JWT, read without checking it (the server does that): {exp, iat, ...} or null. */
+function tokenClaims(token) {
+  try {
+    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(payload.padEnd(payload.length + ((4 - (payload.length % 4)) % 4), "=")));
+  } catch {
+    return null;
+  }
+}
+
+/** Renew the access token once TOKEN_RENEW_AT of its life has passed, measured by this page's clock. */
+function scheduleTokenRenewal() {
+  clearTimeout(state.tokenTimer);
+  const claims = state.accessToken && tokenClaims(state.accessToken);
+  if (!claims?.exp || !claims?.iat) return;
+  const lifeMs = (claims.exp - claims.iat) * 1000;
+  const untilExpiryMs = claims.exp * 1000 - Date.now(); // the server's clock: only trusted to shorten the wait
+  const delay = Math.max(0, Math.min(lifeMs * TOKEN_RENEW_AT, untilExpiryMs - lifeMs * (1 - TOKEN_RENEW_AT)));
+  state.tokenTimer = setTimeout(() => refreshAccessToken(), delay);
 }
 
 // ---------------------------------------------------------------- session
@@ -165,8 +222,16 @@ function saveSession(changes) {
 }
 
 function clearSession() {
-  Object.assign(state, { accessToken: null, refreshToken: null, user: null, selectedOrderId: null });
+  clearTimeout(state.tokenTimer);
+  Object.assign(state, { accessToken: null, refreshToken: null, user: null, selectedOrderId: null, lastEventSeq: null });
   sessionStorage.removeItem(SESSION_KEY);
+}
+
+/** The server will not renew the session (refresh refused, account disabled): stop and ask for a login. */
+function endSession(message) {
+  if (!state.user) return;
+  logOut();
+  showNotice("#account-notice", message, "error");
 }
 
 async function logIn(username, password) {
@@ -201,6 +266,7 @@ function logOut() {
 async function startSession() {
   renderAccount();
   state.balances = new Map(); // a different user's numbers are no baseline to highlight changes against
+  scheduleTokenRenewal();
   connectSocket();
   await Promise.all([loadInstruments(), loadOrders(), loadBalances(), loadPositions()]);
 }
@@ -235,36 +301,58 @@ function renderAccount() {
 
 // ---------------------------------------------------------------- Socket.IO
 
+/** Open the /orders socket and keep it open: after any disconnect (token expiry, server restart, network
+ * drop) it reconnects by itself, with a fresh token and the last eventSeq seen, until the user logs out or
+ * presses Disconnect. */
 function connectSocket() {
   disconnectSocket();
   if (typeof io !== "function") {
     setSocketState("refused", "The Socket.IO client did not load from /vendor/socket.io.min.js (run `make install`).");
     return;
   }
+  state.wantSocket = true;
   setSocketState("connecting", "Connecting to /orders…");
-  // auth as a callback: every reconnect sends the current (possibly refreshed) token.
-  const socket = io("/orders", { auth: (send) => send({ token: state.accessToken }) });
+  // auth as a callback: every reconnect sends the current (possibly refreshed) token and where to resume.
+  const socket = io("/orders", {
+    auth: (send) => send(state.lastEventSeq === null
+      ? { token: state.accessToken }
+      : { token: state.accessToken, afterSeq: state.lastEventSeq }),
+  });
   const describe = () => `Socket id ${socket.id}, transport ${socket.io.engine.transport.name}.`;
   socket.on("connect", () => {
+    state.reconnectAttempts = 0;
     setSocketState("connected", describe());
     socket.io.engine.once("upgrade", () => setSocketState("connected", describe()));
-    logEntry("info", "socket connected", null);
-    // Changes made while no socket was listening sent their events to nobody: read the money again.
+    logEntry("info", "socket connected", state.lastEventSeq === null ? null : { afterSeq: state.lastEventSeq });
+    // Changes made while no socket was listening sent their events to nobody: read them again.
+    loadOrders();
     loadBalances();
     loadPositions();
   });
   socket.on("connect_error", (error) => {
-    // A refusal by the server is final (socket.active is false); a network failure is retried.
+    // The server refused (socket.active is false: an expired token, say): renew and try again. A network
+    // failure the client retries by itself.
     const refused = !socket.active;
     setSocketState(refused ? "refused" : "connecting", error.message);
-    logEntry("error", refused ? "connection refused" : "connection failed, retrying", { message: error.message });
+    logEntry("error", refused ? "connection refused, retrying" : "connection failed, retrying", { message: error.message });
+    if (refused) reconnectLater(socket, { renew: true });
   });
   socket.on("disconnect", (reason) => {
-    setSocketState(socket.active ? "connecting" : "disconnected", `Disconnected: ${reason}.`);
     logEntry("info", "socket disconnected", { reason });
+    if (socket.active) {
+      setSocketState("connecting", `Disconnected: ${reason}; reconnecting…`);
+    } else if (reason === "io server disconnect") {
+      // The server closed it (TOKEN_EXPIRED, say): come back with a fresh token.
+      setSocketState("connecting", `Disconnected by the server; reconnecting…`);
+      reconnectLater(socket, { renew: true });
+    } else {
+      setSocketState("disconnected", `Disconnected: ${reason}.`);
+    }
   });
   socket.onAny((name, payload) => {
+    noteEventSeq(payload);
     logEntry("event", name, payload);
+    if (CONNECTION_EVENTS.has(name)) return connectionEvent(name, payload);
     if (name === "BALANCE_UPDATED") {
       applyBalanceUpdate(payload); // money, not an order: nothing in the orders table changed
       return;
@@ -275,7 +363,45 @@ function connectSocket() {
   state.socket = socket;
 }
 
+function connectionEvent(name, payload) {
+  if (name === "TOKEN_EXPIRING") refreshAccessToken();
+  else if (name === "ACCOUNT_DISABLED") {
+    disconnectSocket();
+    endSession("An operator disabled this account.");
+  } else if (name === "REPLAY_COMPLETE") noteEventSeq({ eventSeq: payload?.lastSeq });
+}
+
+/** Remember the largest eventSeq seen, to resume from after a reconnect. */
+function noteEventSeq(payload) {
+  const seq = payload?.eventSeq;
+  if (Number.isInteger(seq) && (state.lastEventSeq === null || seq > state.lastEventSeq)) state.lastEventSeq = seq;
+}
+
+/** Send the current access token on the open socket, so that it outlives the one it connected with. */
+function reauthenticateSocket() {
+  const socket = state.socket;
+  if (!socket?.connected) return;
+  socket.emit("reauth", { token: state.accessToken }, (ack) => {
+    logEntry(ack?.ok ? "info" : "error", ack?.ok ? "socket re-authenticated" : "reauth refused", ack);
+  });
+}
+
+/** Connect `socket` again after a growing pause, first renewing the access token when asked to. */
+function reconnectLater(socket, { renew }) {
+  clearTimeout(state.reconnectTimer);
+  const attempt = state.reconnectAttempts++;
+  const ceiling = Math.min(RECONNECT_MAX_DELAY_MS, RECONNECT_FIRST_DELAY_MS * 2 ** attempt);
+  const delay = ceiling / 2 + Math.random() * (ceiling / 2); // jitter: a restarted server is not stampeded
+  state.reconnectTimer = setTimeout(async () => {
+    if (!state.wantSocket || state.socket !== socket || socket.connected) return;
+    if (renew && !(await refreshAccessToken()) && !state.user) return; // refused: the session has ended
+    if (state.wantSocket && state.socket === socket && !socket.connected) socket.connect();
+  }, delay);
+}
+
 function disconnectSocket() {
+  state.wantSocket = false;
+  clearTimeout(state.reconnectTimer);
   if (!state.socket) return;
   state.socket.offAny();
   state.socket.disconnect();
