@@ -25,6 +25,9 @@ environment variables, then the `test_config` mapping handed to `create_app`.
 |                            |                             | commits at once (services/book_writer.py) |
 | WRITER_BALANCE_RETRIES     | WRITER_BALANCE_RETRIES      | 5: runs of a batch whose balances another |
 |                            |                             | writer moved, before it answers 503       |
+| HEARTBEAT_SECONDS          | HEARTBEAT_SECONDS           | 5: HEARTBEAT on /orders and /market to   |
+|                            |                             | every client this often; 0 turns it off   |
+|                            |                             | (realtime/heartbeat.py)                   |
 | ORDERS_APP_ENV             | ORDERS_APP_ENV              | development; `production` demands secrets |
 | RATELIMIT_ENABLED          | RATELIMIT_ENABLED           | true; `false` turns every rate limit off  |
 | RATELIMIT_LOGIN_FAILURES_  | RATELIMIT_LOGIN_FAILURES_   | 10 per 15 minutes: failed logins only     |
@@ -90,6 +93,8 @@ class DefaultSettings:
     # PostgreSQL: a batch reads the makers' balances without a lock and checks at the end that no other
     # writer moved them; when one did, it runs again with them locked, up to this many times (then 503).
     WRITER_BALANCE_RETRIES = 5
+    # Often enough that a client notices a dead connection within seconds, rarely enough to cost nothing.
+    HEARTBEAT_SECONDS = 5.0
     RATELIMIT_ENABLED = True
     # Slows guessing one account's password to a few hundred tries a day, yet forgives a user's typos.
     RATELIMIT_LOGIN_FAILURES_PER_USERNAME = "10 per 15 minutes"
@@ -135,6 +140,7 @@ def _env_overrides():
         "BOOK_CHANGE_LOG_RETENTION": ("BOOK_CHANGE_LOG_RETENTION", int),
         "WRITER_BATCH_MAX": ("WRITER_BATCH_MAX", _at_least_one),
         "WRITER_BALANCE_RETRIES": ("WRITER_BALANCE_RETRIES", int),
+        "HEARTBEAT_SECONDS": ("HEARTBEAT_SECONDS", float),
         "ORDERS_APP_ENV": ("ORDERS_APP_ENV", str),
         "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _flag),
         "RATELIMIT_LOGIN_FAILURES_PER_USERNAME": ("RATELIMIT_LOGIN_FAILURES_PER_USERNAME", str),

@@ -19,7 +19,7 @@ import redis
 import requests
 import socketio
 
-from app_settings import SUITE_RATE_LIMITS
+from app_settings import SUITE_HEARTBEAT, SUITE_RATE_LIMITS
 from orders_app.limits import LIMIT_SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -130,6 +130,7 @@ def start_server(request, database_url, tmp_path):
             PYTHONUNBUFFERED="1",
             RATELIMIT_NAMESPACE=rate_limit_namespace,
             **SUITE_RATE_LIMITS,
+            **SUITE_HEARTBEAT,
         )
         env.update(environment)
         log_path = tmp_path / f"{name}.log"
