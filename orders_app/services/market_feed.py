@@ -14,6 +14,8 @@ rollback, and once per subscriber however many processes run.
 - TICKER: after a transaction with trades or a new top of the book (best price or its amount).
 """
 
+from dataclasses import replace
+
 from ..realtime import events
 from . import market_stats
 
@@ -31,7 +33,11 @@ def collect(uow, instrument, from_sequence, checked_out):
     if not traded and top == checked_out.top_before:
         return
     stats_registry = market_stats.registry()
-    stats = market_stats.caught_up(uow.session, pair, stats_registry.cached(pair), sequence, now, note_after=from_sequence)
+    cached = stats_registry.cached(pair)
+    if not traded and cached is not None and cached.sequence == from_sequence:
+        stats = replace(cached, sequence=sequence, touched=())  # only matching makes trades: nothing to read
+    else:
+        stats = market_stats.caught_up(uow.session, pair, cached, sequence, now, note_after=from_sequence)
     uow.on_end(lambda committed: committed and stats_registry.install(pair, stats))
     for minute in stats.touched:
         candle = stats.minutes.get(minute)
