@@ -14,17 +14,35 @@ rollback, and once per subscriber however many processes run.
 - TICKER: after a transaction with trades or a new top of the book (best price or its amount).
 """
 
+import logging
 from dataclasses import replace
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..realtime import events
 from . import market_stats
 
+log = logging.getLogger(__name__)
+
 
 def collect(uow, instrument, from_sequence, checked_out):
-    """Queue the market events of the transaction in `uow` on `instrument`'s book; the pair is locked."""
-    sequence = instrument.sequence
-    if sequence == from_sequence:
+    """Queue the market events of the transaction in `uow` on `instrument`'s book; the pair is locked.
+
+    A fault here must not cost the orders their commit: it is logged and the transaction goes on without
+    its market events, which subscribers see as a gap in the sequences and resynchronise from. Database
+    errors still end the transaction, which they may have broken."""
+    if instrument.sequence == from_sequence:
         return
+    try:
+        _collect(uow, instrument, from_sequence, checked_out)
+    except SQLAlchemyError:
+        raise
+    except Exception:
+        log.exception("No market data for %s %d..%d", instrument.symbol, from_sequence + 1, instrument.sequence)
+
+
+def _collect(uow, instrument, from_sequence, checked_out):
+    sequence = instrument.sequence
     pair, spec, now = instrument.symbol, instrument.spec, uow.now
     bids, asks = checked_out.level_changes()
     uow.events.append(events.book_delta(pair, spec, from_sequence + 1, sequence, bids, asks, at=now))
