@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from trading_load import MARKETS, replayable_seed, trade_concurrently
 
-from orders_app.extensions import socketio
+from orders_app.extensions import db, socketio
+from orders_app.services import market_feed
 from orders_app.realtime.rooms import MARKET_NAMESPACE
 
 PAIRS = [market.pair for market in MARKETS]
@@ -206,3 +207,45 @@ def test_a_subscription_naming_an_unknown_channel_is_refused(app, client):
 
     assert ack["ok"] is False and "channels" in ack["message"]
     sio.disconnect(namespace=MARKET_NAMESPACE)
+
+
+def test_a_commit_that_fails_sends_no_delta_and_the_next_one_continues_the_chain(
+    app, client, book_subscriber, place_order, post_order, user, other_user, monkeypatch
+):
+    place_order(other_user, side="SELL", amount="100", price="1.10000")
+    sio = book_subscriber("EUR/USD", "BTC/USD")
+    with app.app_context():
+        dialect = db.engine.dialect
+    real_commit = dialect.do_commit
+
+    def failing(_dbapi_connection):
+        raise dialect.loaded_dbapi.OperationalError("injected: the database went away during COMMIT")
+
+    monkeypatch.setattr(dialect, "do_commit", failing)
+    assert post_order(user, side="BUY", amount="100", price="1.10000").status_code == 503
+    monkeypatch.setattr(dialect, "do_commit", real_commit)
+    assert market_events(sio) == []
+
+    place_order(user, side="BUY", amount="40", price="1.10000")
+
+    ((_, delta),) = market_events(sio)
+    assert (delta["firstSequence"], delta["lastSequence"], delta["asks"]) == (2, 2, [["1.10000", "60"]])
+
+
+def test_a_fault_in_the_market_data_costs_the_order_nothing_and_shows_as_a_gap(
+    client, book_subscriber, place_order, user, monkeypatch
+):
+    sio = book_subscriber("EUR/USD")
+
+    def broken(*_args):
+        raise RuntimeError("injected: a fault while building the market events")
+
+    monkeypatch.setattr(market_feed, "_collect", broken)
+    order = place_order(user, side="BUY", amount="100", price="1.09990")
+    monkeypatch.undo()
+    place_order(user, side="BUY", amount="100", price="1.09980")
+
+    assert order["status"] == "PENDING"
+    ((_, delta),) = market_events(sio)
+    assert delta["firstSequence"] == 2  # sequence 1 was never sent: a client resynchronises
+    assert full_book(client, "EUR/USD")["bids"][0]["price"] == "1.09990"
