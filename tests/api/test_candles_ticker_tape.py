@@ -252,3 +252,11 @@ def test_ticker_counts_only_the_last_24_hours_but_keeps_the_last_price(make_app,
 
 def test_ticker_of_an_unknown_pair_is_422(client):
     assert_error(get(client, "/ticker", pair="XAU/EUR"), 422, field="pair", location="query")
+
+
+@pytest.mark.parametrize("path", ["/candles", "/ticker", "/trades", "/orderbook"])
+def test_market_data_endpoints_are_public_in_the_openapi_document(client, path):
+    operation = client.get("/openapi.json").get_json()["paths"][path]["get"]
+
+    assert operation["security"] == []
+    assert {"200", "422"} <= set(operation["responses"])
