@@ -48,15 +48,23 @@ def _collect(uow, instrument, from_sequence, checked_out):
     uow.events.append(events.book_delta(pair, spec, from_sequence + 1, sequence, bids, asks, at=now))
     traded = checked_out.fill_count > 0
     top = checked_out.book.top()
-    if not traded and top == checked_out.top_before:
-        return
+    top_moved = top != checked_out.top_before
     stats_registry = market_stats.registry()
     cached = stats_registry.cached(pair)
     if not traded and cached is not None and cached.sequence == from_sequence:
-        stats = replace(cached, sequence=sequence, touched=())  # only matching makes trades: nothing to read
+        # Only matching makes trades, so the statistics stay as they were: they move to the new sequence
+        # without a read, and the next batch finds them current.
+        stats = replace(cached, sequence=sequence, touched=())
+    elif traded or top_moved:
+        recorded = [trade for trade in uow.trades if trade.pair == pair]
+        stats = market_stats.caught_up(
+            uow.session, pair, cached, sequence, now, note_after=from_sequence, trades_after_note=recorded
+        )
     else:
-        stats = market_stats.caught_up(uow.session, pair, cached, sequence, now, note_after=from_sequence)
+        return  # nothing to send; the statistics catch up when next needed
     uow.on_end(lambda committed: committed and stats_registry.install(pair, stats))
+    if not traded and not top_moved:
+        return
     for minute in stats.touched:
         candle = stats.minutes.get(minute)
         if candle is not None:

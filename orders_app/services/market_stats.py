@@ -219,20 +219,25 @@ def registry():
     return current_app.extensions[STATS_KEY]
 
 
-def caught_up(session, pair, stats, sequence, now, *, note_after=None):
+def caught_up(session, pair, stats, sequence, now, *, note_after=None, trades_after_note=None):
     """PairStats at `sequence`: `stats` plus the trades it misses, or built afresh from the window's trades;
     its `touched` names the minutes of the trades after sequence `note_after` (default: none).
 
     The trades up to `sequence` must be visible to `session` (they are once `sequence` is committed, or
-    inside the transaction that wrote them)."""
+    inside the transaction that wrote them). `trades_after_note`, when given, are all the pair's matched
+    trades after `note_after` (those a writer has just recorded): if `stats` is at `note_after`, they are
+    what it misses, and nothing is read."""
     start = bucket_start(now, 60) - WINDOW_MINUTES * 60
     if stats is not None and stats.sequence == sequence:
         return replace(stats, touched=())
-    if stats is None or stats.sequence > sequence:
-        minutes, query = {}, _matched_trades(pair).where(Trade.executed_at >= as_datetime(start))
+    if trades_after_note is not None and stats is not None and stats.sequence == note_after:
+        minutes, rows = dict(stats.minutes), trades_after_note
     else:
-        minutes, query = dict(stats.minutes), _matched_trades(pair).where(Trade.sequence > stats.sequence)
-    rows = session.execute(query.where(Trade.sequence <= sequence).order_by(Trade.seq)).all()
+        if stats is None or stats.sequence > sequence:
+            minutes, query = {}, _matched_trades(pair).where(Trade.executed_at >= as_datetime(start))
+        else:
+            minutes, query = dict(stats.minutes), _matched_trades(pair).where(Trade.sequence > stats.sequence)
+        rows = session.execute(query.where(Trade.sequence <= sequence).order_by(Trade.seq)).all()
     touched = []
     for row in rows:
         minute = bucket_start(row.executed_at, 60)

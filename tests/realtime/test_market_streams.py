@@ -145,3 +145,16 @@ def test_the_heartbeat_beats_by_itself_every_heartbeat_seconds(make_app):
 
     assert received[:2] == ["HEARTBEAT", "HEARTBEAT"]
     sio.disconnect(namespace=MARKET_NAMESPACE)
+
+
+def test_the_ticker_a_commit_sends_is_the_one_a_new_process_reads_from_the_tape(make_app, channel_subscriber, cross, place_order, user):
+    sio = channel_subscriber("ticker")
+    cross("100", "1.10000")
+    cross("300", "1.10020")
+    place_order(user, side="BUY", amount="70", price="1.09000")
+    sent = events_on(sio)[-1][1]
+
+    fresh = make_app().test_client().get("/ticker", query_string={"pair": "EUR/USD"}).get_json()
+
+    assert without_times(sent) == {key: value for key, value in fresh.items() if key not in ("timestamp", "windowStart")}
+    assert (sent["volume"], sent["tradeCount"], sent["bestBid"]) == ("400", 2, "1.09000")
