@@ -25,7 +25,7 @@ environment variables, then the `test_config` mapping handed to `create_app`.
 |                            |                             | commits at once (services/book_writer.py) |
 | WRITER_BALANCE_RETRIES     | WRITER_BALANCE_RETRIES      | 5: runs of a batch whose balances another |
 |                            |                             | writer moved, before it answers 503       |
-| HEARTBEAT_SECONDS          | HEARTBEAT_SECONDS           | 5: HEARTBEAT on /orders and /market to   |
+| HEARTBEAT_SECONDS          | HEARTBEAT_SECONDS           | 5: HEARTBEAT on /orders and /market to    |
 |                            |                             | every client this often; 0 turns it off   |
 |                            |                             | (realtime/heartbeat.py)                   |
 | ORDERS_APP_ENV             | ORDERS_APP_ENV              | development; `production` demands secrets |

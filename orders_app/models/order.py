@@ -144,6 +144,12 @@ class Fill:
         return getattr(self.trade, name)
 
     @property
+    def instrument(self):
+        # The order's, which an answer holds: in a batch, a later command that reads the counter order
+        # afresh reads this trade again too, which unloads the trade's own link before the answer is written.
+        return self.order.instrument
+
+    @property
     def side(self):
         return self.order.side
 
