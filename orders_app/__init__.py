@@ -47,10 +47,11 @@ def create_app(test_config=None):
 def register_database(app):
     """SQLAlchemy, its engine settings, and Alembic migrations."""
     from . import models  # noqa: F401  (the models must be mapped before the metadata is used)
-    from .services import book_writer, books
+    from .services import book_writer, books, market_stats
 
     db.init_app(app)
     books.init_app(app)
+    market_stats.init_app(app)
     book_writer.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
@@ -87,8 +88,10 @@ def register_api(app):
 
 
 def register_realtime(app):
-    """Socket.IO with the /orders namespace; Redis as message queue when REDIS_URL is set. The client
-    manager gates each /orders connection's private events around its replay (realtime/replay.py)."""
+    """Socket.IO with the /orders and /market namespaces and their heartbeat; Redis as message queue when
+    REDIS_URL is set. The client manager gates each /orders connection's private events around its replay
+    (realtime/replay.py)."""
+    from .realtime import heartbeat
     from .realtime.namespaces import register_namespaces
     from .realtime.replay import client_manager
 
@@ -102,6 +105,7 @@ def register_realtime(app):
         cors_allowed_origins=socketio_allowed_origins(app.config["SOCKETIO_CORS_ORIGINS"]),
     )
     register_namespaces(socketio)
+    heartbeat.start(app)
 
 
 def register_web(app):

@@ -38,6 +38,9 @@ environment variables, then the `test_config` mapping handed to `create_app`.
 |                            |                             | SIGKILL itself after a commit that has    |
 |                            |                             | events, before publishing them; never set |
 |                            |                             | it anywhere else                          |
+| HEARTBEAT_SECONDS          | HEARTBEAT_SECONDS           | 5: HEARTBEAT on /orders and /market to    |
+|                            |                             | every client this often; 0 turns it off   |
+|                            |                             | (realtime/heartbeat.py)                   |
 | ORDERS_APP_ENV             | ORDERS_APP_ENV              | development; `production` demands secrets |
 | RATELIMIT_ENABLED          | RATELIMIT_ENABLED           | true; `false` turns every rate limit off  |
 | RATELIMIT_LOGIN_FAILURES_  | RATELIMIT_LOGIN_FAILURES_   | 10 per 15 minutes: failed logins only     |
@@ -111,6 +114,8 @@ class DefaultSettings:
     EVENT_LOG_RETENTION_DAYS = 7
     # Test only: the crash between commit and publish that the event log makes harmless (tests/e2e).
     TEST_CRASH_AFTER_COMMIT = False
+    # Often enough that a client notices a dead connection within seconds, rarely enough to cost nothing.
+    HEARTBEAT_SECONDS = 5.0
     RATELIMIT_ENABLED = True
     # Slows guessing one account's password to a few hundred tries a day, yet forgives a user's typos.
     RATELIMIT_LOGIN_FAILURES_PER_USERNAME = "10 per 15 minutes"
@@ -161,6 +166,7 @@ def _env_overrides():
         "WRITER_BALANCE_RETRIES": ("WRITER_BALANCE_RETRIES", int),
         "EVENT_LOG_RETENTION_DAYS": ("EVENT_LOG_RETENTION_DAYS", _at_least_one),
         "TEST_CRASH_AFTER_COMMIT": ("TEST_CRASH_AFTER_COMMIT", _flag),
+        "HEARTBEAT_SECONDS": ("HEARTBEAT_SECONDS", float),
         "ORDERS_APP_ENV": ("ORDERS_APP_ENV", str),
         "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _flag),
         "RATELIMIT_LOGIN_FAILURES_PER_USERNAME": ("RATELIMIT_LOGIN_FAILURES_PER_USERNAME", str),

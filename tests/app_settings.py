@@ -8,11 +8,15 @@ from orders_app.limits import LIMIT_SETTINGS
 # out of its way. tests/api/test_rate_limits.py sets realistic ones where it tests them.
 SUITE_RATE_LIMITS = {name: "100000 per minute" for name in LIMIT_SETTINGS}
 
+# Tests count the events a socket receives: the heartbeat stays off except where a test turns it on.
+SUITE_HEARTBEAT = {"HEARTBEAT_SECONDS": "0"}
+
 
 def app_config(database_url, instance_path, **overrides):
     """Settings for an app under test; e2e tests hand the same values to a real server."""
     return {
         **SUITE_RATE_LIMITS,
+        "HEARTBEAT_SECONDS": 0,
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "INSTANCE_PATH": str(instance_path),

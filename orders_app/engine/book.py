@@ -110,6 +110,22 @@ class OrderBook:
     def best_ask(self):
         return self._asks.best
 
+    def level_amount(self, side, price):
+        """The total remaining at `price` on `side` (the side the orders rest on), 0 when nothing rests there."""
+        own, _ = self._sides(side)
+        level = own.levels.get(price)
+        return _ZERO if level is None else level.total
+
+    def top(self):
+        """(best bid, its total, best ask, its total); None for a side with no order."""
+        bid, ask = self._bids.best, self._asks.best
+        return (
+            bid,
+            None if bid is None else self._bids.levels[bid].total,
+            ask,
+            None if ask is None else self._asks.levels[ask].total,
+        )
+
     def depth(self, levels):
         """(bids, asks), best first, `levels` of each: (price, total remaining, number of orders)."""
         if levels < 0:

@@ -101,6 +101,9 @@ class Trade(db.Model):
         CheckConstraint("CAST(amount AS NUMERIC) > 0", name="ck_trades_amount_positive"),
         CheckConstraint("CAST(price AS NUMERIC) > 0", name="ck_trades_price_positive"),
         Index("ix_trades_pair_seq", "pair", "seq"),
+        # Market data: filling a gap in the tape by sequence, candles and tickers by time.
+        Index("ix_trades_pair_sequence", "pair", "sequence"),
+        Index("ix_trades_pair_executed_at", "pair", "executed_at"),
     )
 
     # The integer key orders trades exactly as they were recorded; `id` is the public identifier.
@@ -139,6 +142,12 @@ class Fill:
 
     def __getattr__(self, name):
         return getattr(self.trade, name)
+
+    @property
+    def instrument(self):
+        # The order's, which an answer holds: in a batch, a later command that reads the counter order
+        # afresh reads this trade again too, which unloads the trade's own link before the answer is written.
+        return self.order.instrument
 
     @property
     def side(self):

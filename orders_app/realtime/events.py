@@ -12,7 +12,7 @@ from ..api.orders.schemas import OrderSchema, TradeSchema
 from ..domain.decimals import fixed, plain
 from ..models import Fill
 from ..models.types import utcnow
-from .rooms import MARKET_NAMESPACE, ORDERS_NAMESPACE, market_room, user_room
+from .rooms import MARKET_NAMESPACE, ORDERS_NAMESPACE, market_channel_room, market_room, user_room
 
 ORDER_CREATED = "ORDER_CREATED"
 ORDER_UPDATED = "ORDER_UPDATED"
@@ -25,6 +25,10 @@ BOOK_SNAPSHOT = "BOOK_SNAPSHOT"
 SNAPSHOT = "SNAPSHOT"
 REPLAY_COMPLETE = "REPLAY_COMPLETE"
 REPLAY_ERROR = "REPLAY_ERROR"
+BOOK_DELTA = "BOOK_DELTA"
+CANDLE = "CANDLE"
+TICKER = "TICKER"
+HEARTBEAT = "HEARTBEAT"
 
 _order_schema = OrderSchema()
 _trade_schema = TradeSchema()
@@ -115,3 +119,46 @@ def snapshot(event_seq, open_orders, balances):
         "balances": [_buckets(balance) for balance in balances],
         "timestamp": utcnow().isoformat(),
     }
+def book_delta(pair, spec, first_sequence, last_sequence, bids, asks, *, at):
+    """Every price level one commit changed: [[price, amount now], ...] best first, "0" for a level gone."""
+
+    def levels(side):
+        return [[fixed(price, spec.price_places), fixed(amount, spec.amount_places)] for price, amount in side]
+
+    payload = {
+        "event": BOOK_DELTA,
+        "pair": pair,
+        "firstSequence": first_sequence,
+        "lastSequence": last_sequence,
+        "bids": levels(bids),
+        "asks": levels(asks),
+        "timestamp": at.isoformat(),
+    }
+    return Event(MARKET_NAMESPACE, market_channel_room(pair, "book"), BOOK_DELTA, payload)
+
+
+def _camel(key):
+    head, *rest = key.split("_")
+    return head + "".join(word.title() for word in rest)
+
+
+def candle(pair, sequence, candle_fields, *, at):
+    """A candle as it stands after a commit (services/market_stats.candle_payload's fields)."""
+    payload = {
+        "event": CANDLE,
+        "pair": pair,
+        "sequence": sequence,
+        **{_camel(key): value for key, value in candle_fields.items()},
+        "timestamp": at.isoformat(),
+    }
+    return Event(MARKET_NAMESPACE, market_channel_room(pair, "candles"), CANDLE, payload)
+
+
+def ticker(ticker_fields):
+    """The pair's ticker after a commit (services/market_stats.ticker_payload's fields)."""
+    payload = {"event": TICKER, **{_camel(key): value for key, value in ticker_fields.items()}}
+    return Event(MARKET_NAMESPACE, market_channel_room(ticker_fields["pair"], "ticker"), TICKER, payload)
+
+
+def heartbeat(*, at):
+    return {"event": HEARTBEAT, "serverTime": at.isoformat()}

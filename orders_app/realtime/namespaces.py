@@ -14,7 +14,13 @@ from ..services import market
 from .events import BOOK_SNAPSHOT
 from . import replay
 from .notify import publish_locally
-from .rooms import MARKET_NAMESPACE, ORDERS_NAMESPACE, market_room
+from .rooms import (
+    LEGACY_CHANNELS,
+    MARKET_CHANNELS,
+    MARKET_NAMESPACE,
+    ORDERS_NAMESPACE,
+    market_channel_room,
+)
 from .socket_sessions import SocketSessions
 
 SNAPSHOT_DEPTH = 5  # the BOOK_SNAPSHOT shape: the REST order book's top five levels
@@ -50,12 +56,16 @@ class OrdersNamespace(Namespace):
 
 
 class MarketNamespace(Namespace):
-    """Public market data. Emit `subscribe` {pair} to get BOOK_SNAPSHOT now and every second the
-    book has changed, and TRADE for every trade on the pair; `unsubscribe` {pair} to stop."""
+    """Public market data. Emit `subscribe` {pair, channels?} and `unsubscribe` {pair, channels?}.
+
+    Channels: "book" (BOOK_DELTA after every commit that changed the book), "trades" (TRADE),
+    "candles" (CANDLE), "ticker" (TICKER), "snapshots" (BOOK_SNAPSHOT, the top five levels, at once and
+    every second while the book has changed). Without `channels`, subscribe means ["snapshots",
+    "trades"], as it always has, and unsubscribe means every channel."""
 
     def __init__(self, namespace):
         super().__init__(namespace)
-        # This process's subscribers: pair -> {sid: sequence of the last snapshot that client got}.
+        # This process's snapshot subscribers: pair -> {sid: sequence of the last snapshot that client got}.
         self._subscribers = defaultdict(dict)
         self._ticker_started = False
         self._ticker_lock = threading.Lock()
@@ -67,20 +77,34 @@ class MarketNamespace(Namespace):
         pair = _pair_of(data)
         if pair is None:
             return {"ok": False, "message": "Emit subscribe with {\"pair\": \"EUR/USD\"}."}
+        channels = _channels_of(data, LEGACY_CHANNELS)
+        if channels is None:
+            return {"ok": False, "message": f"channels must be a list of {', '.join(MARKET_CHANNELS)}."}
         try:
             snapshot = market.order_book(pair=pair, depth=SNAPSHOT_DEPTH)
         except DomainError as error:
             return {"ok": False, "message": error.message}
-        join_room(market_room(pair))  # TRADE events reach the room through the message queue
-        emit(BOOK_SNAPSHOT, _snapshot_event(snapshot))
-        self._subscribers[pair][request.sid] = snapshot["sequence"]
-        self._start_ticker(current_app._get_current_object())
-        return {"ok": True, "pair": pair, "sequence": snapshot["sequence"]}
+        # Joined before the ack: every event committed after it reaches the client through the message queue.
+        for channel in channels:
+            if channel != "snapshots":
+                join_room(market_channel_room(pair, channel))
+        if "snapshots" in channels:
+            emit(BOOK_SNAPSHOT, _snapshot_event(snapshot))
+            self._subscribers[pair][request.sid] = snapshot["sequence"]
+            self._start_ticker(current_app._get_current_object())
+        ack = {"ok": True, "pair": pair, "sequence": snapshot["sequence"]}
+        if isinstance(data, dict) and "channels" in data:
+            ack["channels"] = list(channels)
+        return ack
 
     def on_unsubscribe(self, data):
         pair = _pair_of(data)
-        leave_room(market_room(pair))
-        self._forget(pair, request.sid)
+        channels = _channels_of(data, MARKET_CHANNELS) or MARKET_CHANNELS
+        for channel in channels:
+            if channel == "snapshots":
+                self._forget(pair, request.sid)
+            else:
+                leave_room(market_channel_room(pair, channel))
         return {"ok": True, "pair": pair}
 
     def on_disconnect(self, *_reason):
@@ -129,6 +153,16 @@ class MarketNamespace(Namespace):
 def _pair_of(data):
     pair = data.get("pair") if isinstance(data, dict) else None
     return pair if isinstance(pair, str) and pair and "\x00" not in pair else None
+
+
+def _channels_of(data, default):
+    """The channels a (un)subscribe names, in MARKET_CHANNELS order; `default` without any; None if malformed."""
+    channels = data.get("channels") if isinstance(data, dict) else None
+    if channels is None:
+        return tuple(default)
+    if not isinstance(channels, list) or not channels or any(channel not in MARKET_CHANNELS for channel in channels):
+        return None
+    return tuple(channel for channel in MARKET_CHANNELS if channel in channels)
 
 
 def _snapshot_event(snapshot):

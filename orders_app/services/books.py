@@ -26,11 +26,12 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import delete, insert, select
 
-from ..domain.enums import OPEN_STATUSES, OrderType
+from ..domain.enums import OPEN_STATUSES, OrderType, Side
 from ..domain.errors import Conflict, InvalidInput, NotFound
 from ..engine import OrderBook, RestingOrder, TakerOutcome
 from ..extensions import db
 from ..models import BookChange, Instrument, Order
+from . import market_feed
 
 # How many prunes a retention period holds: the log grows to at most 1.1 times the retention.
 _PRUNES_PER_RETENTION = 10
@@ -91,6 +92,11 @@ class CheckedOutBook:
     def __init__(self, book):
         self.book = book
         self.touched = {}  # order id -> requeued; in the order first touched
+        # For the public market data (services/market_feed.py): each price level the change touched, with
+        # the amount resting there before the change first touched it; the top of the book before; fills.
+        self.levels_before = {}  # (side, price) -> amount
+        self.top_before = book.top()
+        self.fill_count = 0
 
     def __contains__(self, order_id):
         return order_id in self.book
@@ -99,21 +105,55 @@ class CheckedOutBook:
         return self.book.get(order_id)
 
     def submit(self, taker):
+        if taker.price is not None:
+            self._note_level(taker.side, taker.price)
         result = self.book.submit(taker)
+        # The levels the taker met: what rests there now, plus what it took or self-trade prevention cancelled.
+        taken = {}
         for maker in result.cancelled_makers:
             self._touch(maker.order_id)
+            taken[maker.price] = taken.get(maker.price, Decimal(0)) + maker.remaining
         for fill in result.fills:
             self._touch(fill.maker_order_id)
+            taken[fill.price] = taken.get(fill.price, Decimal(0)) + fill.amount
+        maker_side = Side.SELL if taker.side is Side.BUY else Side.BUY
+        for price, amount in taken.items():
+            self.levels_before.setdefault((maker_side, price), self.book.level_amount(maker_side, price) + amount)
+        self.fill_count += len(result.fills)
         self._touch(taker.order_id, requeued=result.outcome is TakerOutcome.RESTED)
         return result
 
     def cancel(self, order_id):
         self._touch(order_id)
+        self._note_order_level(order_id)
         return self.book.cancel(order_id)
 
     def reduce(self, order_id, new_remaining):
         self._touch(order_id)
+        self._note_order_level(order_id)
         return self.book.reduce(order_id, new_remaining)
+
+    def _note_order_level(self, order_id):
+        resting = self.book.get(order_id)
+        if resting is not None:
+            self._note_level(resting.side, resting.price)
+
+    def _note_level(self, side, price):
+        key = (side, price)
+        if key not in self.levels_before:
+            self.levels_before[key] = self.book.level_amount(side, price)
+
+    def level_changes(self):
+        """(bids, asks): [(price, amount now)] for every level whose amount the change moved, best first;
+        an amount of 0 means the level is gone."""
+        bids, asks = [], []
+        for (side, price), before in self.levels_before.items():
+            after = self.book.level_amount(side, price)
+            if after != before:
+                (bids if side is Side.BUY else asks).append((price, after))
+        bids.sort(reverse=True)
+        asks.sort()
+        return bids, asks
 
     def _touch(self, order_id, requeued=False):
         if requeued:
@@ -179,6 +219,7 @@ def checkout(uow, instrument):
     checked_out = uow.books[pair] = CheckedOutBook(book)
     uow.on_end(release)
     uow.before_commit(lambda: _log_changes(uow.session, instrument, from_sequence, checked_out))
+    uow.before_commit(lambda: market_feed.collect(uow, instrument, from_sequence, checked_out))
     return checked_out
 
 

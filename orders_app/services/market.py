@@ -32,14 +32,14 @@ def order_book(*, pair, depth):
     }
 
 
-def trades_query(*, pair):
-    """The pair's matched trades, newest first, as a select for the caller to page through."""
+def trades_query(*, pair, after_sequence=None):
+    """The pair's matched trades as a select for the caller to page through: newest first, or with
+    `after_sequence` those whose sequence is above it, oldest first (what a client missed)."""
     get_instrument(pair)
-    return (
-        select(Trade)
-        .where(Trade.pair == pair, Trade.taker_side.is_not(None))
-        .order_by(Trade.seq.desc())
-    )
+    matched = select(Trade).where(Trade.pair == pair, Trade.taker_side.is_not(None))
+    if after_sequence is None:
+        return matched.order_by(Trade.seq.desc())
+    return matched.where(Trade.sequence > after_sequence).order_by(Trade.sequence)
 
 
 def get_trade(*, trade_id):

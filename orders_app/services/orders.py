@@ -339,6 +339,7 @@ def _record_match(uow, instrument, order, result, counts_as_change=True):
         _record_fill(uow, order, trade)
         _move_trade_funds(uow, instrument, trade, {maker.side: maker, order.side: order})
         uow.events.append(events.market_trade(trade, at=uow.now))
+        uow.trades.append(trade)
     if result.outcome is TakerOutcome.RESTED:
         if counts_as_change:
             _bump_sequence(instrument)

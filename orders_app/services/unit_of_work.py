@@ -33,6 +33,7 @@ class UnitOfWork:
         self.books = {}  # pair -> its CheckedOutBook
         self.orders = {}  # order id -> Order, for every order this unit of work created or loaded
         self.client_orders = {}  # (user id, clientOrderId) -> the Order created under it here
+        self.trades = []  # the matched trades this unit of work recorded, in order (services/market_feed.py)
         self._on_end = []
         self._before_commit = []
 

@@ -20,7 +20,7 @@ import redis
 import requests
 import socketio
 
-from app_settings import SUITE_RATE_LIMITS
+from app_settings import SUITE_HEARTBEAT, SUITE_RATE_LIMITS
 from orders_app.limits import LIMIT_SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +36,8 @@ APP_ENVIRONMENT = (
     "SOCKET_TOKEN_EXPIRY_WARNING_SECONDS", "JWT_REFRESH_TOKEN_DAYS", "REDIS_URL",
     "SOCKETIO_CORS_ORIGINS", "INSTRUMENTS", "PASSWORD_HASH_PROFILE", "DB_POOL_SIZE", "ORDERS_APP_ENV",
     "INSTANCE_PATH", "HOST", "PORT", "RATELIMIT_ENABLED", "RATELIMIT_STORAGE_URI", "RATELIMIT_NAMESPACE",
-    "RATELIMIT_TRUSTED_PROXIES", "EVENT_LOG_RETENTION_DAYS", "TEST_CRASH_AFTER_COMMIT", *LIMIT_SETTINGS,
+    "RATELIMIT_TRUSTED_PROXIES", "EVENT_LOG_RETENTION_DAYS", "TEST_CRASH_AFTER_COMMIT", "HEARTBEAT_SECONDS",
+    *LIMIT_SETTINGS,
 )  # fmt: skip
 # Each test's servers share one rate-limit namespace, so counts in a shared Redis stay per test; a test of a
 # limit passes its own limits.
@@ -132,6 +133,7 @@ def start_server(request, database_url, tmp_path):
             PYTHONUNBUFFERED="1",
             RATELIMIT_NAMESPACE=rate_limit_namespace,
             **SUITE_RATE_LIMITS,
+            **SUITE_HEARTBEAT,
         )
         env.update(environment)
         log_path = tmp_path / f"{name}.log"
