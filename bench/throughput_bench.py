@@ -7,7 +7,9 @@
    BUY and SELL in turn, priced around a mid so that about half of them trade on arrival. A 201 means the
    order and its trades are committed. Target on 2 cores: >= 1,000 orders/s with p99 <= 100 ms.
    The same run again with WRITER_BATCH_MAX=1 shows what the books' writer gains by committing the orders
-   that queue behind it together (group commit) rather than each alone.
+   that queue behind it together (group commit) rather than each alone, and with BENCH_WITHOUT_EVENT_LOG=true
+   what the per-account event log costs (every private event numbered and stored in the order's
+   transaction; the bar is at most 15% of throughput).
 2. Echo: bench/echo_server.py, a bare Flask app on the same stack (Flask-SocketIO on eventlet, one
    process), answering POST /echo with the same bodies and Authorization headers. orders/s ÷ echo req/s is
    what the order pipeline leaves of the stack's ceiling; the goal is 0.5.
@@ -23,6 +25,7 @@ processes and wrk were (user + system CPU from /proc, as a share of one core).
 
 Usage: .venv/bin/python bench/throughput_bench.py [--orders N] [--clients K] [--database-url URL]
                                                   [--skip-postgres] [--skip-echo] [--skip-unbatched]
+                                                  [--skip-without-log]
                                                   [--redis-url URL]
 Prints figures and asserts nothing.
 """
@@ -117,6 +120,7 @@ def main():
     add_postgresql_options(parser)
     parser.add_argument("--skip-echo", action="store_true", help="no echo run (no ratio)")
     parser.add_argument("--skip-unbatched", action="store_true", help="no SQLite run with group commit turned off")
+    parser.add_argument("--skip-without-log", action="store_true", help="no SQLite run without the event log")
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL"), help="message queue for two processes")
     options = parser.parse_args()
     ensure_wrk()
@@ -137,6 +141,15 @@ def main():
                                       "sqlite-unbatched", one_process_command(), bodies, options, scratch,
                                       WRITER_BATCH_MAX="1")  # fmt: skip
             summary.append(("SQLite, one process, no group commit", unbatched))
+        if not options.skip_without_log:
+            unlogged, _ = orders_run("SQLite, one process, without the event log (BENCH_WITHOUT_EVENT_LOG=true)",
+                                     "sqlite-without-log", one_process_command(), bodies, options, scratch,
+                                     BENCH_WITHOUT_EVENT_LOG="true")  # fmt: skip
+            summary.append(("SQLite, one process, without the event log", unlogged))
+            if unlogged.requests and sqlite.requests:
+                log_cost = f"{1 - sqlite.rate / unlogged.rate:.0%} of throughput"
+            else:
+                log_cost = "not measured"
         echo = None if options.skip_echo else echo_run(bodies, tokens, options, scratch)
         if postgresql_server(options):
             summary += postgresql_runs(bodies, options, scratch)
@@ -148,6 +161,8 @@ def main():
         ratio = f"   orders/s ÷ echo req/s = {run.rate / echo.rate:.2f} (goal 0.5)" if echo and run.requests else ""
         figures = f"{run.rate:7.0f} orders/s   p99 {run.percentile(0.99) * 1000:7.1f} ms" if run.requests else "none"
         print(f"  {title:64} {figures}{ratio}")
+    if not options.skip_without_log:
+        print(f"  the event log costs {log_cost} (bar: at most 15%)")
     print("  targets on 2 cores: SQLite >= 1,000 orders/s with p99 <= 100 ms; PostgreSQL one process >= 700 orders/s")
 
 

@@ -38,6 +38,11 @@ environment variables, then the `test_config` mapping handed to `create_app`.
 |                            |                             | SIGKILL itself after a commit that has    |
 |                            |                             | events, before publishing them; never set |
 |                            |                             | it anywhere else                          |
+| BENCH_WITHOUT_EVENT_LOG    | BENCH_WITHOUT_EVENT_LOG     | false. BENCH ONLY: true stores no private |
+|                            |                             | event and numbers none (no eventSeq, no   |
+|                            |                             | replay), so bench/throughput_bench.py can |
+|                            |                             | print what the log costs; refused when    |
+|                            |                             | ORDERS_APP_ENV=production                 |
 | HEARTBEAT_SECONDS          | HEARTBEAT_SECONDS           | 5: HEARTBEAT on /orders and /market to    |
 |                            |                             | every client this often; 0 turns it off   |
 |                            |                             | (realtime/heartbeat.py)                   |
@@ -114,6 +119,8 @@ class DefaultSettings:
     EVENT_LOG_RETENTION_DAYS = 7
     # Test only: the crash between commit and publish that the event log makes harmless (tests/e2e).
     TEST_CRASH_AFTER_COMMIT = False
+    # Bench only: the same server without the event log, to measure what the log costs (bench/).
+    BENCH_WITHOUT_EVENT_LOG = False
     # Often enough that a client notices a dead connection within seconds, rarely enough to cost nothing.
     HEARTBEAT_SECONDS = 5.0
     RATELIMIT_ENABLED = True
@@ -166,6 +173,7 @@ def _env_overrides():
         "WRITER_BALANCE_RETRIES": ("WRITER_BALANCE_RETRIES", int),
         "EVENT_LOG_RETENTION_DAYS": ("EVENT_LOG_RETENTION_DAYS", _at_least_one),
         "TEST_CRASH_AFTER_COMMIT": ("TEST_CRASH_AFTER_COMMIT", _flag),
+        "BENCH_WITHOUT_EVENT_LOG": ("BENCH_WITHOUT_EVENT_LOG", _flag),
         "HEARTBEAT_SECONDS": ("HEARTBEAT_SECONDS", float),
         "ORDERS_APP_ENV": ("ORDERS_APP_ENV", str),
         "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _flag),
@@ -219,6 +227,8 @@ def load_settings(app, test_config=None):
     if not app.config.get("JWT_SECRET_KEY"):
         app.config["JWT_SECRET_KEY"] = _instance_secret(app)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app.config))
+    if app.config["BENCH_WITHOUT_EVENT_LOG"] and app.config["ORDERS_APP_ENV"] == "production":
+        raise RuntimeError("BENCH_WITHOUT_EVENT_LOG drops the event log and is for benchmarks only, not production")
 
 
 def normalise_database_url(url):

@@ -7,7 +7,9 @@ import pytest
 from sqlalchemy import update
 
 from api_checks import assert_error
+from app_settings import app_config
 from concurrent_requests import order_request, send_together
+from orders_app import create_app
 from orders_app.extensions import db
 from orders_app.models import AccountEvent
 from orders_app.models.types import utcnow
@@ -209,3 +211,10 @@ def test_writers_of_two_pairs_committing_at_once_number_each_account_without_a_g
     for trader in (user, other_user):
         numbered = seqs(events_of(trader))
         assert numbered == list(range(1, len(numbered) + 1))
+
+
+def test_the_bench_switch_that_drops_the_event_log_is_refused_in_production(database_url, tmp_path):
+    settings = app_config(database_url, tmp_path / "instance", BENCH_WITHOUT_EVENT_LOG=True, ORDERS_APP_ENV="production")
+
+    with pytest.raises(RuntimeError, match="BENCH_WITHOUT_EVENT_LOG"):
+        create_app(settings)
