@@ -5,7 +5,7 @@ order placed: plain functions here, rather than a marshmallow dump each, whose p
 cost more than the rest of an answer. They return exactly what OrderSchema, TradeSchema
 (api/orders/schemas.py) and PublicTradeSchema (api/market/schemas.py) dump, key for key and in the
 same key order; the schemas stay the documented contract (OpenAPI) and the dump of everything else,
-and tests/unit/test_payloads.py compares the two over orders of every kind, so they cannot drift
+and tests/api/test_payloads.py compares the two over orders of every kind, so they cannot drift
 apart. A field added to one of those schemas must be added here too.
 """
 
