@@ -1,6 +1,5 @@
 """Bare extension instances; create_app binds them to an app with init_app."""
 
-from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -9,6 +8,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
 
 from .errors import Api
+from .verified_tokens import JWTManager
 
 
 class Base(DeclarativeBase):

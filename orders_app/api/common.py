@@ -42,6 +42,20 @@ class ApiParser(FlaskParser):
         except RecursionError:
             raise json.JSONDecodeError("The document is nested too deeply", doc=text, pos=0) from None
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._schemas = {}
+
+    def _get_schema(self, argmap, req):
+        # A view's arguments name a schema class; webargs would build an instance of it for every request,
+        # which costs more than the load itself. Our schemas keep no state between loads, so one each will do.
+        if isinstance(argmap, type) and issubclass(argmap, ma.Schema):
+            schema = self._schemas.get(argmap)
+            if schema is None:
+                schema = self._schemas[argmap] = argmap()
+            return schema
+        return super()._get_schema(argmap, req)
+
     def _load_location_data(self, *, schema, req, location):
         data = super()._load_location_data(schema=schema, req=req, location=location)
         fields_with_nul = _fields_with_nul(data)

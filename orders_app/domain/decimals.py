@@ -1,7 +1,8 @@
 """Exact decimal helpers shared by validation and presentation, and the one grammar for decimal input."""
 
 import re
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+from functools import lru_cache
 
 # Columns are NUMERIC(38, 18): 20 digits before the point, 18 after.
 MAX_INTEGER_DIGITS = 20
@@ -11,6 +12,10 @@ UPPER_BOUND = Decimal(10) ** MAX_INTEGER_DIGITS
 # and a balance plus an amount each need at most MAX_INTEGER_DIGITS + MAX_FRACTION_DIGITS digits.
 EXACT_PRECISION = 2 * (MAX_INTEGER_DIGITS + MAX_FRACTION_DIGITS)
 SMALLEST_STORED_UNIT = Decimal(1).scaleb(-MAX_FRACTION_DIGITS)
+# What plain() and fixed() compute in: the default context with EXACT_PRECISION digits, passed to each call
+# rather than entered with localcontext(), which costs more than the formatting (they run for every amount
+# of every answer and event).
+_EXACT = Context(prec=EXACT_PRECISION)
 
 # Decimal input as clients write it: ASCII digits, an optional fraction, an optional exponent of at most
 # three digits. Decimal() alone would also take "1_000", Arabic-Indic or fullwidth digits, spaces, NaN and
@@ -45,8 +50,7 @@ def parse_decimal(value):
 
 def plain(value):
     """Text without exponent or trailing zeros: 0.00001, 1, 65000. Never rounds a stored value."""
-    with localcontext(prec=EXACT_PRECISION):
-        return f"{value.normalize():f}"
+    return f"{value.normalize(_EXACT):f}"
 
 
 def places(value):
@@ -88,8 +92,12 @@ def is_multiple_of(value, step):
 
 def fixed(value, decimal_places):
     """Text with exactly `decimal_places` digits after the point: '1.10000'."""
-    with localcontext(prec=EXACT_PRECISION):
-        return f"{value.quantize(Decimal(1).scaleb(-decimal_places)):f}"
+    return f"{value.quantize(_quantum(decimal_places), context=_EXACT):f}"
+
+
+@lru_cache(maxsize=64)
+def _quantum(decimal_places):
+    return Decimal(1).scaleb(-decimal_places, _EXACT)
 
 
 def trimmed(value, min_places, max_places):

@@ -2,15 +2,14 @@
 
 Each payload's `event` field equals the Socket.IO event name it is sent under. Private events
 go to the owner's room in /orders; market events go to the pair's room in /market. A private event
-names its account: services/event_log.py numbers it (`eventSeq`) and stores it before the commit.
+names its account: services/event_log.py numbers it (`eventSeq`) and stores it before the commit. Orders
+and trades in payloads are what the API answers for them (api/payloads.py: the schemas' dumps, built directly).
 """
 
 from dataclasses import dataclass
 
-from ..api.market.schemas import PublicTradeSchema
-from ..api.orders.schemas import OrderSchema, TradeSchema
+from ..api.payloads import fill_payload, order_payload, public_trade_payload, step_places
 from ..domain.decimals import fixed, plain
-from ..models import Fill
 from ..models.types import utcnow
 from .rooms import MARKET_NAMESPACE, ORDERS_NAMESPACE, market_channel_room, market_room, user_room
 
@@ -29,11 +28,6 @@ BOOK_DELTA = "BOOK_DELTA"
 CANDLE = "CANDLE"
 TICKER = "TICKER"
 HEARTBEAT = "HEARTBEAT"
-
-_order_schema = OrderSchema()
-_trade_schema = TradeSchema()
-_public_trade_schema = PublicTradeSchema()
-_orders_schema = OrderSchema(many=True)
 
 
 @dataclass(frozen=True)
@@ -55,11 +49,11 @@ def _order_event(subject, name, at, **fields):
 
 
 def _amount(order, value):
-    return fixed(value, order.instrument.spec.amount_places)
+    return fixed(value, step_places(order.instrument.lot_size))
 
 
 def order_created(order, *, at):
-    return _order_event(order, ORDER_CREATED, at, order=_order_schema.dump(order))
+    return _order_event(order, ORDER_CREATED, at, order=order_payload(order))
 
 
 def order_updated(order, *, at):
@@ -67,7 +61,7 @@ def order_updated(order, *, at):
         order,
         ORDER_UPDATED,
         at,
-        price=fixed(order.price, order.instrument.spec.price_places),
+        price=fixed(order.price, step_places(order.instrument.tick_size)),
         amount=_amount(order, order.amount),
         remainingAmount=_amount(order, order.remaining_amount),
     )
@@ -78,7 +72,7 @@ def trade_added(order, trade, *, at):
         order,
         TRADE_ADDED,
         at,
-        trade=_trade_schema.dump(Fill(trade, order)),
+        trade=fill_payload(trade, order),
         newStatus=order.status.value,
         filledAmount=_amount(order, order.filled_amount),
         remainingAmount=_amount(order, order.remaining_amount),
@@ -106,7 +100,7 @@ def balance_updated(balance, *, at):
 
 
 def market_trade(trade, *, at):
-    payload = {"event": TRADE, **_public_trade_schema.dump(trade), "timestamp": at.isoformat()}
+    payload = {"event": TRADE, **public_trade_payload(trade), "timestamp": at.isoformat()}
     return Event(MARKET_NAMESPACE, market_room(trade.pair), TRADE, payload)
 
 
@@ -115,7 +109,7 @@ def snapshot(event_seq, open_orders, balances):
     return {
         "event": SNAPSHOT,
         "eventSeq": event_seq,
-        "openOrders": _orders_schema.dump(open_orders),
+        "openOrders": [order_payload(order) for order in open_orders],
         "balances": [_buckets(balance) for balance in balances],
         "timestamp": utcnow().isoformat(),
     }

@@ -191,8 +191,11 @@ class Ledger:
     def _write_entries(self):
         # One bulk INSERT rather than an ORM object per entry: a trade alone writes six. The balance rows
         # stay locked until the commit, so each balance's entries are still numbered in the order applied.
+        # Core, on the session's connection: the ORM's bulk path would only add per-row bookkeeping to it.
         if self._entries:
-            self._uow.session.execute(insert(LedgerEntry), self._entries)
+            session = self._uow.session
+            session.flush()  # whatever else the use case changed goes first, as the ORM statement would have it
+            session.connection().execute(insert(LedgerEntry.__table__), self._entries)
 
 
 def _buckets(balance):

@@ -86,3 +86,28 @@ def test_fixed_rounds_extra_digits_half_to_even():
 )
 def test_trimmed_drops_trailing_zeros_but_keeps_the_minimum_places(value, min_places, max_places, expected):
     assert trimmed(Decimal(value), min_places, max_places) == expected
+
+
+@pytest.mark.parametrize("precision", [28, 76])
+def test_fixed_and_plain_write_the_same_in_any_caller_context_as_in_an_exact_one(precision):
+    """fixed() and plain() compute in their own EXACT_PRECISION context: whatever context the caller runs in
+    (a request's 28 digits, a unit of work's wider one), the text is the one an exact computation gives."""
+    from decimal import localcontext
+
+    from orders_app.domain.decimals import EXACT_PRECISION, plain
+
+    values = [
+        Decimal("0"), Decimal("-0"), Decimal("1E+2"), Decimal("0.000000000000000001"), Decimal("123.4500"),
+        Decimal("99999999999999999999.999999999999999999"), Decimal("-1.5"), Decimal("2.5"), Decimal("1E-18"),
+        Decimal("1.0000166666666666666666666666666666666667"), Decimal("65000.005"),
+    ]
+    for value in values:
+        with localcontext(prec=EXACT_PRECISION):
+            expected_plain = f"{value.normalize():f}"
+            expected_fixed = {
+                places_: f"{value.quantize(Decimal(1).scaleb(-places_)):f}" for places_ in (0, 1, 2, 5, 8, 18, 26)
+            }
+        with localcontext(prec=precision):
+            assert plain(value) == expected_plain
+            for places_, expected in expected_fixed.items():
+                assert fixed(value, places_) == expected

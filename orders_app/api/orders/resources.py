@@ -1,10 +1,11 @@
+from flask import jsonify
 from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
 
 from ... import limits
-from ...models import Fill
 from ...services import orders
 from ..common import COMMIT_FAILED_RESPONSE, Blueprint, SelectPage
+from ..payloads import fill_payload, order_payload
 from .schemas import (
     AmendSchema,
     ExecutionReportSchema,
@@ -41,7 +42,7 @@ class Orders(MethodView):
     def post(self, body):
         """Place an order; it starts PENDING"""
         order, created = orders.place_order(user_id=current_user.id, **body)
-        return order if created else (order, 200)
+        return _answer(order_payload(order), 201 if created else 200)
 
 
 @blp.route("/<uuid:order_id>")
@@ -63,7 +64,7 @@ class OrderById(MethodView):
     @blp.alt_response(503, **COMMIT_FAILED_RESPONSE)
     def put(self, changes, order_id):
         """Amend price and/or amount: a smaller amount keeps queue priority; a new price or a larger amount loses it"""
-        return orders.amend_order(user_id=current_user.id, order_id=order_id, **changes)
+        return _answer(order_payload(orders.amend_order(user_id=current_user.id, order_id=order_id, **changes)))
 
     @limits.order_entry
     @blp.response(200, OrderSchema)
@@ -73,7 +74,7 @@ class OrderById(MethodView):
     @blp.alt_response(503, **COMMIT_FAILED_RESPONSE)
     def delete(self, order_id):
         """Cancel an open order (same as PATCH .../status CANCELLED)"""
-        return orders.cancel_order(user_id=current_user.id, order_id=order_id)
+        return _answer(order_payload(orders.cancel_order(user_id=current_user.id, order_id=order_id)))
 
 
 @blp.route("/<uuid:order_id>/status")
@@ -89,7 +90,7 @@ class OrderStatus(MethodView):
     @blp.alt_response(503, **COMMIT_FAILED_RESPONSE)
     def patch(self, _body, order_id):
         """Cancel an open order (the only status a client may set)"""
-        return orders.cancel_order(user_id=current_user.id, order_id=order_id)
+        return _answer(order_payload(orders.cancel_order(user_id=current_user.id, order_id=order_id)))
 
 
 @blp.route("/<uuid:order_id>/trades")
@@ -112,4 +113,10 @@ class OrderTrades(MethodView):
             executed_amount=report["executed_amount"],
             executed_price=report["executed_price"],
         )
-        return {"trade": Fill(trade, order), "order": order}
+        return _answer({"trade": fill_payload(trade, order), "order": order_payload(order)}, 201)
+
+
+def _answer(payload, status=200):
+    """An order command's answer, already in its documented schema's shape (api/payloads.py): the
+    schema on the route documents it, and flask-smorest passes a ready response through as it is."""
+    return jsonify(payload), status
