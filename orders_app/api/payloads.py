@@ -38,7 +38,6 @@ def order_payload(order):
     price = order.price
     amount = order.amount
     filled_amount = order.filled_amount
-    filled_quote = order.filled_quote
     client_order_id = order.client_order_id
     average_price = order.average_price
     return {
