@@ -215,6 +215,23 @@ def learn(memory, sent):
         memory.forget(sent.user, sent.path.split("/")[2])
 
 
+def senders_through_the_test_client(app, users, operator):
+    """send_for_thread for trade_concurrently through Flask's test client: each thread its own client;
+    `users` are the traders (an index picks one), None stands for the operator."""
+
+    def send_for_thread():
+        own_client = app.test_client()
+
+        def send(_target, user, method, path, body):
+            headers = (operator if user is None else users[user]).headers
+            response = own_client.open(path, method=method, json=body, headers=headers)
+            return response.status_code, response.get_json()
+
+        return send
+
+    return send_for_thread
+
+
 def trade_concurrently(send_for_thread, usernames, seed, targets=None):
     """THREADS x OPERATIONS_PER_THREAD random requests, all threads released together. send_for_thread()
     gives each thread its own send(target, user, method, path, body) -> (status, json), user being an

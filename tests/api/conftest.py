@@ -1,4 +1,4 @@
-"""Fixtures for the API tests that need a database of their own, such as the migration tests."""
+"""Fixtures for the API tests: databases of their own (the migration tests), commits that fail."""
 
 import os
 import uuid
@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from orders_app.config import normalise_database_url
+from orders_app.extensions import db
 
 
 @pytest.fixture
@@ -25,3 +26,20 @@ def empty_database_url(db_kind, tmp_path):
     with admin.begin() as connection:
         connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     admin.dispose()
+
+
+@pytest.fixture
+def failing_commits(app, monkeypatch):
+    """failing_commits(True) makes every commit fail as a lost database would (the driver's own
+    OperationalError, which SQLAlchemy wraps); failing_commits(False) heals it."""
+    with app.app_context():
+        dialect = db.engine.dialect
+    real_commit = dialect.do_commit
+
+    def failing(dbapi_connection):
+        raise dialect.loaded_dbapi.OperationalError("injected: the database went away during COMMIT")
+
+    def switch(failing_now):
+        monkeypatch.setattr(dialect, "do_commit", failing if failing_now else real_commit)
+
+    return switch

@@ -5,25 +5,7 @@ if the failed one had never been sent."""
 import pytest
 
 from api_checks import assert_error, fetch_order
-from orders_app.extensions import db
 from orders_app.realtime.rooms import ORDERS_NAMESPACE
-
-
-@pytest.fixture
-def failing_commits(app, monkeypatch):
-    """failing_commits(True) makes every commit fail as a lost database would (the driver's own
-    OperationalError, which SQLAlchemy wraps); failing_commits(False) heals it."""
-    with app.app_context():
-        dialect = db.engine.dialect
-    real_commit = dialect.do_commit
-
-    def failing(dbapi_connection):
-        raise dialect.loaded_dbapi.OperationalError("injected: the database went away during COMMIT")
-
-    def switch(failing_now):
-        monkeypatch.setattr(dialect, "do_commit", failing if failing_now else real_commit)
-
-    return switch
 
 
 def test_a_crossing_order_whose_commit_fails_is_503_and_changes_nothing(

@@ -27,6 +27,7 @@ from trading_load import (
     assert_ledger_never_went_negative,
     check_replies,
     replayable_seed,
+    senders_through_the_test_client,
     trade_concurrently,
 )
 
@@ -59,15 +60,7 @@ def balances(client, headers):
 def test_randomised_concurrent_trading_reconciles_clean(app, client, runner, make_user, operator, balances_of, seed):
     users = [make_user() for _ in range(USERS)]
 
-    def send_for_thread():
-        own_client = app.test_client()
-
-        def send(_target, user, method, path, body):
-            headers = (operator if user is None else users[user]).headers
-            response = own_client.open(path, method=method, json=body, headers=headers)
-            return response.status_code, response.get_json()
-
-        return send
+    send_for_thread = senders_through_the_test_client(app, users, operator)
 
     everything, memory = trade_concurrently(send_for_thread, [user.username for user in users], seed)
     check_replies(everything, seed)

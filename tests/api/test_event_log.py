@@ -43,22 +43,6 @@ def seqs(events):
     return [event["eventSeq"] for event in events]
 
 
-@pytest.fixture
-def failing_commits(app, monkeypatch):
-    """failing_commits(True) makes every commit fail as a lost database would (as test_commit_failure does)."""
-    with app.app_context():
-        dialect = db.engine.dialect
-    real_commit = dialect.do_commit
-
-    def failing(dbapi_connection):
-        raise dialect.loaded_dbapi.OperationalError("injected: the database went away during COMMIT")
-
-    def switch(failing_now):
-        monkeypatch.setattr(dialect, "do_commit", failing if failing_now else real_commit)
-
-    return switch
-
-
 def test_every_published_event_is_stored_with_the_same_payload_and_numbered_one_by_one(
     user, other_user, place_order, socket_client, events_of
 ):

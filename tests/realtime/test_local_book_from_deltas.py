@@ -6,7 +6,7 @@ import time
 from decimal import Decimal
 
 import pytest
-from trading_load import MARKETS, replayable_seed, trade_concurrently
+from trading_load import MARKETS, replayable_seed, senders_through_the_test_client, trade_concurrently
 
 from orders_app.extensions import db, socketio
 from orders_app.services import market_feed
@@ -95,15 +95,7 @@ def test_a_client_following_the_recipe_under_random_concurrent_trading_ends_with
     from_the_start = book_subscriber(*PAIRS)  # subscribed before anything happened: every delta from sequence 1
     recipe_client = book_subscriber(*PAIRS)  # takes its snapshot in the middle of the trading
 
-    def send_for_thread():
-        own_client = app.test_client()
-
-        def send(_target, user, method, path, body):
-            headers = (operator if user is None else users[user]).headers
-            response = own_client.open(path, method=method, json=body, headers=headers)
-            return response.status_code, response.get_json()
-
-        return send
+    send_for_thread = senders_through_the_test_client(app, users, operator)
 
     outcome = {}
     trading = threading.Thread(
