@@ -350,6 +350,7 @@ function connectSocket() {
     }
   });
   socket.onAny((name, payload) => {
+    if (name === "HEARTBEAT") return; // the connection is alive; nothing changed
     noteEventSeq(payload);
     logEntry("event", name, payload);
     if (CONNECTION_EVENTS.has(name)) return connectionEvent(name, payload);
