@@ -64,7 +64,9 @@ def order_payload(order):
 
 def fill_payload(trade, order):
     """TradeSchema().dump(Fill(trade, order)): `trade` as `order` saw it."""
-    instrument = trade.instrument
+    # The order's instrument, not the trade's link to it: a later command of a batch may have read the trade
+    # afresh and let go of that link before this answer is written (models.Fill does the same).
+    instrument = order.instrument
     side = order.side
     taker_side = trade.taker_side
     if taker_side is None:
