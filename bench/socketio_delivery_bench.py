@@ -90,9 +90,13 @@ class Listeners:
 
 
 def delivery_latencies(received):
-    """{event name: sorted seconds from the event's timestamp to its receipt}, and "all" of them."""
+    """{event name: sorted seconds from the event's timestamp to its receipt}, and "all" of them: the
+    private events of the orders (each carries eventSeq), not the SNAPSHOT a connection starts with nor
+    the HEARTBEATs."""
     by_name = {"all": []}
     for received_at, name, payload in received:
+        if "eventSeq" not in payload or name == "SNAPSHOT":
+            continue
         delay = received_at - datetime.fromisoformat(payload["timestamp"]).timestamp()
         by_name.setdefault(name, []).append(delay)
         by_name["all"].append(delay)
