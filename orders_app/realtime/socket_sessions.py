@@ -18,6 +18,7 @@ and on every `reauth`; in between, its signed `exp` is what counts, as for REST 
 """
 
 import logging
+import math
 import threading
 import time
 import uuid
@@ -245,13 +246,14 @@ class SocketSessions:
     # ------------------------------------------------------------ the clock
 
     def _session(self, user_id, claims):
-        expires_at = float(claims["exp"]) if claims.get("exp") is not None else float("inf")
-        issued_at = float(claims.get("iat", time.time()))
+        # Seconds since the epoch, as the token states them (PyJWT has checked they are numbers).
+        expires_at = claims["exp"] if claims.get("exp") is not None else math.inf
+        issued_at = claims.get("iat", time.time())
         warning = min(current_app.config["SOCKET_TOKEN_EXPIRY_WARNING_SECONDS"], (expires_at - issued_at) / 2)
         return _Session(user_id=user_id, expires_at=expires_at, warn_at=expires_at - max(warning, 0))
 
     def _watch(self, sid, session):
-        if session.expires_at != float("inf"):
+        if session.expires_at != math.inf:
             self._server.start_background_task(self._run_clock, sid, session)
 
     def _run_clock(self, sid, session):
