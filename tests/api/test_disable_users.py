@@ -1,14 +1,12 @@
 """Operators disable and enable users: POST /admin/users/{username}/disable and /enable. A disabled user
 cannot log in, refresh or open a socket, and the sockets they have open are closed at once."""
 
-import time
-
 import pytest
 
 from api_checks import assert_error, assert_uuid, assert_utc_timestamp
+from waiting import wait_until
 from orders_app.realtime.rooms import ORDERS_NAMESPACE
 
-WAIT_TIMEOUT = 20
 
 
 def disable(client, caller, username):
@@ -29,14 +27,6 @@ def refresh(client, user):
 
 def names_seen(sio):
     return [packet["name"] for packet in list(sio.queue) if packet["namespace"] == ORDERS_NAMESPACE]
-
-
-def wait_until(condition, what):
-    deadline = time.monotonic() + WAIT_TIMEOUT
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} did not happen within {WAIT_TIMEOUT}s")
-        time.sleep(0.02)
 
 
 def test_disabling_a_user_answers_their_account_with_its_time(client, operator, user):

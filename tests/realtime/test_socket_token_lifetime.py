@@ -12,9 +12,9 @@ from app_settings import app_config
 from orders_app import create_app
 from orders_app.extensions import db, socketio
 from orders_app.realtime.rooms import ORDERS_NAMESPACE
+from waiting import wait_until
 
 TOKEN_SECONDS = 3
-WAIT_TIMEOUT = 20  # seconds: far past any expiry here, so a slow machine never fails a test
 
 
 @pytest.fixture
@@ -34,14 +34,6 @@ def seen(sio):
 
 def names_seen(sio):
     return [name for name, _payload in seen(sio)]
-
-
-def wait_until(condition, what):
-    deadline = time.monotonic() + WAIT_TIMEOUT
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} did not happen within {WAIT_TIMEOUT}s")
-        time.sleep(0.02)
 
 
 def wait_for(sio, name):
