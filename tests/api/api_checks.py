@@ -1,9 +1,10 @@
 """Assertions and checked requests shared by the API tests."""
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+import jwt as pyjwt
 from werkzeug.http import HTTP_STATUS_CODES
 
 ORDER_FIELDS = {
@@ -99,3 +100,25 @@ def latest_revision(app):
     migrate = app.extensions["migrate"]
     with app.app_context():
         return ScriptDirectory.from_config(migrate.migrate.get_config(migrate.directory)).get_current_head()
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def signed_token(
+    key, subject, *, username="someone", token_type="access", lifetime=timedelta(minutes=5), algorithm="HS256"
+):
+    """A token with the claims the app issues (flask-jwt-extended's and the username), signed with `key`."""
+    now = datetime.now(timezone.utc)
+    claims = {
+        "sub": subject,
+        "username": username,
+        "type": token_type,
+        "fresh": False,
+        "jti": str(uuid.uuid4()),
+        "iat": now,
+        "nbf": now,
+        "exp": now + lifetime,
+    }
+    return pyjwt.encode(claims, key, algorithm=algorithm)

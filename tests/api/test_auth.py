@@ -1,12 +1,11 @@
 """Registration, login, refresh, /auth/me, and how every protected endpoint treats bad tokens."""
 
-import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import jwt as pyjwt
 import pytest
 
-from api_checks import UNKNOWN_ID, assert_error, assert_uuid
+from api_checks import UNKNOWN_ID, assert_error, assert_uuid, bearer, signed_token
 
 PASSWORD = "correct horse battery"
 PROTECTED_ENDPOINTS = [
@@ -26,28 +25,6 @@ def register(client, username, password=PASSWORD):
 
 def login(client, username, password=PASSWORD):
     return client.post("/auth/login", json={"username": username, "password": password})
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
-
-
-def signed_token(
-    key, subject, *, username="someone", token_type="access", lifetime=timedelta(minutes=5), algorithm="HS256"
-):
-    """A token with the claims the app issues (flask-jwt-extended's and the username), signed with `key`."""
-    now = datetime.now(timezone.utc)
-    claims = {
-        "sub": subject,
-        "username": username,
-        "type": token_type,
-        "fresh": False,
-        "jti": str(uuid.uuid4()),
-        "iat": now,
-        "nbf": now,
-        "exp": now + lifetime,
-    }
-    return pyjwt.encode(claims, key, algorithm=algorithm)
 
 
 # --- register -------------------------------------------------------------------------------

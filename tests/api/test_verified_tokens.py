@@ -2,33 +2,11 @@
 (orders_app/verified_tokens.py): that must never make the server accept what the full check refuses."""
 
 import time
-import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
-import jwt as pyjwt
-
-from api_checks import assert_error
+from api_checks import assert_error, bearer, signed_token
 
 PASSWORD = "correct horse battery"
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
-
-
-def app_token(key, user, *, lifetime=timedelta(minutes=5), token_type="access"):
-    now = datetime.now(timezone.utc)
-    claims = {
-        "sub": user.id,
-        "username": user.username,
-        "type": token_type,
-        "fresh": False,
-        "jti": str(uuid.uuid4()),
-        "iat": now,
-        "nbf": now,
-        "exp": now + lifetime,
-    }
-    return pyjwt.encode(claims, key, algorithm="HS256")
 
 
 def test_a_token_keeps_working_for_every_request_of_its_lifetime(client, user):
@@ -37,7 +15,7 @@ def test_a_token_keeps_working_for_every_request_of_its_lifetime(client, user):
 
 
 def test_a_token_that_expires_between_two_requests_is_401_on_the_second(app, client, user):
-    token = app_token(app.config["JWT_SECRET_KEY"], user, lifetime=timedelta(seconds=1))
+    token = signed_token(app.config["JWT_SECRET_KEY"], user.id, username=user.username, lifetime=timedelta(seconds=1))
     assert client.get("/orders", headers=bearer(token)).status_code == 200
 
     time.sleep(1.5)  # past its exp (the default leeway is 0)

@@ -6,7 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from orders_app.realtime.rooms import ORDERS_NAMESPACE
+from orders_app.extensions import socketio
+from orders_app.realtime.rooms import MARKET_NAMESPACE, ORDERS_NAMESPACE
 
 
 PRIVATE_EVENTS = {"ORDER_CREATED", "TRADE_ADDED", "ORDER_STATUS_CHANGED", "ORDER_UPDATED", "BALANCE_UPDATED"}
@@ -134,3 +135,20 @@ def drain(received, sockets):
             received(sio)
 
     return forget
+
+
+@pytest.fixture
+def market_socket(app, client):
+    """market_socket() -> a Socket.IO test client on /market (no token needed). Closed after the test,
+    so its subscriptions never outlive it."""
+    opened = []
+
+    def connect():
+        sio = socketio.test_client(app, namespace=MARKET_NAMESPACE, flask_test_client=client)
+        opened.append(sio)
+        return sio
+
+    yield connect
+    for sio in opened:
+        if sio.is_connected(MARKET_NAMESPACE):
+            sio.disconnect(namespace=MARKET_NAMESPACE)

@@ -63,22 +63,17 @@ def market_events(sio):
 
 
 @pytest.fixture
-def book_subscriber(app, client):
+def book_subscriber(market_socket):
     """book_subscriber(*pairs) -> a /market test client subscribed to the pairs' BOOK_DELTA channel."""
-    opened = []
 
     def connect(*pairs):
-        sio = socketio.test_client(app, namespace=MARKET_NAMESPACE, flask_test_client=client)
-        opened.append(sio)
+        sio = market_socket()
         for pair in pairs:
             ack = sio.emit("subscribe", {"pair": pair, "channels": ["book"]}, namespace=MARKET_NAMESPACE, callback=True)
             assert ack["ok"] is True and ack["channels"] == ["book"], ack
         return sio
 
-    yield connect
-    for sio in opened:
-        if sio.is_connected(MARKET_NAMESPACE):
-            sio.disconnect(namespace=MARKET_NAMESPACE)
+    return connect
 
 
 def full_book(client, pair):

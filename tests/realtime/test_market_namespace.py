@@ -35,23 +35,6 @@ def as_snapshot(book, timestamp):
 
 
 @pytest.fixture
-def market_socket(app, client):
-    """market_socket() -> a Socket.IO test client on /market (no token needed). Closed after the test,
-    so its subscriptions never outlive it."""
-    opened = []
-
-    def connect():
-        sio = socketio.test_client(app, namespace=MARKET_NAMESPACE, flask_test_client=client)
-        opened.append(sio)
-        return sio
-
-    yield connect
-    for sio in opened:
-        if sio.is_connected(MARKET_NAMESPACE):
-            sio.disconnect(namespace=MARKET_NAMESPACE)
-
-
-@pytest.fixture
 def quiet_ticker(monkeypatch):
     """Keep the snapshot ticker asleep through the test, so periodic snapshots come only from the
     test's own send_changed_snapshots() calls and never depend on timing."""

@@ -16,21 +16,16 @@ def events_on(sio, namespace=MARKET_NAMESPACE):
 
 
 @pytest.fixture
-def channel_subscriber(app, client):
+def channel_subscriber(market_socket):
     """channel_subscriber(*channels, pair="EUR/USD") -> a /market test client subscribed to those channels."""
-    opened = []
 
     def connect(*channels, pair="EUR/USD"):
-        sio = socketio.test_client(app, namespace=MARKET_NAMESPACE, flask_test_client=client)
-        opened.append(sio)
+        sio = market_socket()
         ack = sio.emit("subscribe", {"pair": pair, "channels": list(channels)}, namespace=MARKET_NAMESPACE, callback=True)
         assert ack["ok"] is True, ack
         return sio
 
-    yield connect
-    for sio in opened:
-        if sio.is_connected(MARKET_NAMESPACE):
-            sio.disconnect(namespace=MARKET_NAMESPACE)
+    return connect
 
 
 @pytest.fixture
