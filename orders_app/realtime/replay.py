@@ -69,8 +69,9 @@ class GatedDelivery(Manager):
         ):
             return super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs)
         skipped = list(skip_sid) if isinstance(skip_sid, list) else [skip_sid] if skip_sid else []
-        gated = [sid for sid, _eio_sid in self.get_participants(namespace, room) if sid in self._gates]
-        if len(gated) < sum(1 for _ in self.get_participants(namespace, room)):
+        participants = list(self.get_participants(namespace, room))
+        gated = [sid for sid, _eio_sid in participants if sid in self._gates]
+        if len(gated) < len(participants):
             super().emit(event, data, namespace, room=room, skip_sid=skipped + gated, callback=callback, **kwargs)
         for sid in gated:
             gate = self._gates.get(sid)

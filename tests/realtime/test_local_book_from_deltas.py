@@ -82,6 +82,19 @@ def full_book(client, pair):
     return response.get_json()
 
 
+def rest_far_asks(client, owner, operator):
+    """One ask per pair at twice its mid, larger than every trader's money could buy: no limit order of the
+    load reaches it and no MARKET BUY can take it all, so each book ends with something to compare."""
+    for market in MARKETS:
+        amount = market.unaffordable
+        deposit = {"username": owner.username, "asset": market.base, "amount": str(amount)}
+        response = client.post("/admin/deposits", json=deposit, headers=operator.headers)
+        assert response.status_code == 201, response.get_json()
+        ask = {"pair": market.pair, "side": "SELL", "type": "LIMIT", "amount": str(amount), "price": str(market.mid * 2)}
+        response = client.post("/orders", json=ask, headers=owner.headers)
+        assert response.status_code == 201 and response.get_json()["status"] == "PENDING", response.get_json()
+
+
 def test_a_client_following_the_recipe_under_random_concurrent_trading_ends_with_the_servers_full_book(
     app, client, make_user, operator, book_subscriber
 ):
@@ -89,6 +102,7 @@ def test_a_client_following_the_recipe_under_random_concurrent_trading_ends_with
     users = [make_user() for _ in range(6)]
     from_the_start = book_subscriber(*PAIRS)  # subscribed before anything happened: every delta from sequence 1
     recipe_client = book_subscriber(*PAIRS)  # takes its snapshot in the middle of the trading
+    rest_far_asks(client, make_user(), operator)
 
     send_for_thread = senders_through_the_test_client(app, users, operator)
 
