@@ -3,7 +3,8 @@
 What it owns:
 - connect(): a connection joins its user's room behind a closed gate, then gets a SNAPSHOT (no
   afterSeq) or the replay of every stored event after its afterSeq, then REPLAY_COMPLETE {lastSeq};
-- resume(): the same replay on a connection already open (`resume {afterSeq}`);
+- resume(): the same replay on a connection already open (`resume {afterSeq}`); two at once run one
+  after the other, in the order they arrived;
 - the client managers (GatedDelivery, in memory or on Redis) through which every emit passes: private
   events carry `eventSeq`, and each /orders connection has a gate that delivers them live only once
   its replay or snapshot is done, and only those after what it was last sent.
@@ -43,6 +44,10 @@ class _Gate:
     def __init__(self, account_id):
         self.account_id = account_id
         self.lock = threading.Lock()  # a green lock under eventlet (wsgi.py patches threading)
+        # One replay or snapshot at a time: Socket.IO runs each `resume` in a task of its own, and two
+        # replays sharing the gate would interleave their pages and open it at either's watermark. The
+        # green lock is fair, so replays run in the order their requests arrived.
+        self.replaying = threading.Lock()
         self.closed = True
         self.watermark = 0
         self.buffer = []
@@ -165,11 +170,12 @@ def connect(user_id, auth):
         raise ConnectionRefusedError("afterSeq must be a whole number of 0 or more.")
     manager, sid = _manager(), request.sid
     gate = manager.close_gate(sid, user_id)
-    join_room(user_room(user_id))
-    if after_seq is None:
-        _snapshot(manager, sid, gate)
-    else:
-        _replay(manager, sid, gate, after_seq)
+    with gate.replaying:
+        join_room(user_room(user_id))
+        if after_seq is None:
+            _snapshot(manager, sid, gate)
+        else:
+            _replay(manager, sid, gate, after_seq)
 
 
 def resume(data):
@@ -181,8 +187,9 @@ def resume(data):
     gate = manager.gate(sid)
     if gate is None:
         return {"ok": False, "message": "Not connected."}
-    manager.close_gate(sid)
-    return {"ok": True, "lastSeq": _replay(manager, sid, gate, after_seq)}
+    with gate.replaying:
+        manager.close_gate(sid)
+        return {"ok": True, "lastSeq": _replay(manager, sid, gate, after_seq)}
 
 
 def _is_seq(value):

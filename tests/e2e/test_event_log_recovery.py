@@ -1,6 +1,7 @@
 """Real servers: nothing committed is lost to a client that reconnects with the last eventSeq it saw, whether the
 server died between a commit and its publish, the message queue went down, or orders kept coming meanwhile."""
 
+import queue
 import signal
 import threading
 
@@ -11,6 +12,7 @@ ORDERS_UNDER_LOAD = 120
 RECONNECTS_UNDER_LOAD = 4
 EXIT_TIMEOUT = 15  # seconds a killed server may take to be reaped
 EVENT_WAIT = 10  # seconds to wait for the next event while orders are still being placed
+RESUMED_ORDERS = 400
 
 
 def stored(http, after_seq=0):
@@ -177,3 +179,32 @@ def test_two_servers_writing_one_accounts_events_on_two_pairs_at_once_number_the
         numbered = [event["eventSeq"] for event in stored(http_as(a.url, token))]
         assert numbered == list(range(1, len(numbered) + 1))
         assert sum(1 for event in stored(http_as(b.url, token)) if event["event"] == "TRADE_ADDED") == 40
+
+
+def test_resumes_sent_at_once_on_one_connection_replay_one_after_the_other(
+    server, new_user_token, http_as, listen
+):
+    """A client that emits `resume` twice without waiting gets two whole replays in turn, each its events in
+    order and its own REPLAY_COMPLETE, never the pages of one interleaved with the other's."""
+    token = new_user_token(server.url)
+    http = http_as(server.url, token)
+    for _ in range(RESUMED_ORDERS):  # two events each: more than one page of replay (realtime/replay.py)
+        assert http.place(amount="1").status_code == 201
+    last = stored(http)[-1]["eventSeq"]
+    stream = listen(server.url, token, after_seq=last)
+    assert stream.next() == ("REPLAY_COMPLETE", {"event": "REPLAY_COMPLETE", "lastSeq": last})
+
+    acks = queue.Queue()
+    for after_seq in (0, last // 3):
+        stream.client.emit("resume", {"afterSeq": after_seq}, namespace="/orders", callback=lambda *ack: acks.put(ack))
+    replays = []
+    for _ in range(2):
+        seqs = []
+        while True:
+            name, payload = stream.events.get(timeout=EVENT_WAIT)
+            if name == "REPLAY_COMPLETE":
+                replays.append((seqs, payload["lastSeq"]))
+                break
+            seqs.append(payload["eventSeq"])
+    assert replays == [(list(range(1, last + 1)), last), (list(range(last // 3 + 1, last + 1)), last)]
+    assert [acks.get(timeout=EVENT_WAIT) for _ in range(2)] == [({"ok": True, "lastSeq": last},)] * 2
