@@ -28,7 +28,7 @@ import json
 from dataclasses import replace
 from datetime import timedelta
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -39,6 +39,10 @@ from ..models import AccountEvent, AccountEventSequence, Order
 from ..models.types import utcnow
 
 MAX_SEQ = 2**63 - 1  # an eventSeq is a BIGINT
+
+# One encoder for every stored payload: json.dumps with any option builds a new encoder per call.
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
+_counter_upserts = {}  # dialect name -> the counter statement (_counter_upsert)
 
 
 def record(session, events, *, at):
@@ -67,28 +71,39 @@ def record(session, events, *, at):
                     "account_id": event.account_id,
                     "event_seq": seq,
                     "name": event.name,
-                    "payload": json.dumps(payload, separators=(",", ":")),
+                    "payload": _compact_json(payload),
                     "created_at": at,
                 }
             )
         numbered.append(event)
-    # One multi-row INSERT for the whole transaction (a batch of the book writer included).
-    session.execute(insert(AccountEvent), rows)
+    # One INSERT for the whole transaction (a batch of the book writer included), on the connection: the
+    # rows are plain values, which the ORM's bulk path would only add per-row bookkeeping to.
+    session.connection().execute(AccountEvent.__table__.insert(), rows)
     return numbered
 
 
 def _raise_counters(session, counts):
     """Add counts[account] to each account's counter in one key-ordered statement; {account: new last_seq}."""
-    dialect = session.get_bind().dialect.name
-    upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    connection = session.connection()
     rows = [{"account_id": account, "last_seq": counts[account], "pruned_through": 0} for account in sorted(counts)]
-    statement = upsert(AccountEventSequence).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=["account_id"],
-        set_={"last_seq": AccountEventSequence.last_seq + statement.excluded.last_seq},
-    ).returning(AccountEventSequence.account_id, AccountEventSequence.last_seq)
     # On the connection: the ORM must not try to reconcile these rows with objects.
-    return {row.account_id: row.last_seq for row in session.connection().execute(statement)}
+    return {row.account_id: row.last_seq for row in connection.execute(_counter_upsert(connection.dialect.name), rows)}
+
+
+def _counter_upsert(dialect):
+    """The counter statement for one row, which SQLAlchemy runs for a list of rows as ONE multi-row
+    statement, its VALUES in the list's order ("insertmanyvalues"). A statement built with the rows in
+    it would be compiled afresh every time: SQLAlchemy caches no multi-row VALUES, and compiling one
+    cost more than running it. Unordered RETURNING: asked to keep the rows' order, PostgreSQL's form
+    would be one statement per row."""
+    statement = _counter_upserts.get(dialect)
+    if statement is None:
+        upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(AccountEventSequence)
+        statement = _counter_upserts[dialect] = upsert.on_conflict_do_update(
+            index_elements=["account_id"],
+            set_={"last_seq": AccountEventSequence.last_seq + upsert.excluded.last_seq},
+        ).returning(AccountEventSequence.account_id, AccountEventSequence.last_seq)
+    return statement
 
 
 def _counter(connection, account_id):
