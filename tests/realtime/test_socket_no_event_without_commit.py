@@ -140,29 +140,33 @@ def commits_fail(app):
     it yields the list of commits it refused.
 
     The failure is injected into SQLAlchemy's session (before_commit), after the use case has
-    done all its work and queued its events; nothing of orders_app is replaced.
+    done all its work and queued its events; nothing of orders_app is replaced. A commit writes when
+    any statement before it changed a row, whether through the ORM or through Core.
     """
     app.config["PROPAGATE_EXCEPTIONS"] = False  # answer 500 like production instead of raising into the test
+    with app.app_context():
+        engine = db.engine
 
     @contextmanager
     def failing():
-        flushed, refused = [], []
+        written, refused = [], []
 
-        def note_flush(_session, _flush_context):
-            flushed.append(True)
+        def note_write(_connection, _cursor, statement, _parameters, _context, _executemany):
+            if statement.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+                written.append(statement)
 
         def refuse(session):
-            if flushed or session.new or session.dirty or session.deleted:
+            if written or session.new or session.dirty or session.deleted:
                 refused.append(session)
                 raise CommitRefused("commit refused by the test")
 
-        event.listen(db.session, "after_flush", note_flush)
+        event.listen(engine, "before_cursor_execute", note_write)
         event.listen(db.session, "before_commit", refuse)
         try:
             yield refused
         finally:
             event.remove(db.session, "before_commit", refuse)
-            event.remove(db.session, "after_flush", note_flush)
+            event.remove(engine, "before_cursor_execute", note_write)
 
     return failing
 
