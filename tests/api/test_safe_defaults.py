@@ -9,7 +9,10 @@ import stat
 import pytest
 
 from api_checks import assert_error
+from flask import Response
+
 from orders_app import create_app
+from orders_app.browser_security import SECURITY_HEADERS, add_security_headers
 from orders_app.extensions import db
 
 BASELINE_HEADERS = {
@@ -46,6 +49,17 @@ def test_every_response_carries_the_security_headers(client, path, status):
     assert response.status_code == status
     for name, value in BASELINE_HEADERS.items():
         assert response.headers.get(name) == value, (path, name)
+
+
+def test_a_security_header_a_response_sets_itself_stands_and_each_appears_once(app):
+    response = Response("{}", mimetype="application/json", headers={"x-frame-options": "SAMEORIGIN"})
+    with app.test_request_context("/orders"):
+        add_security_headers(response)
+
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    for name in SECURITY_HEADERS:
+        assert len(response.headers.getlist(name)) == 1, name
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
 @pytest.mark.parametrize("path", PAGES)
