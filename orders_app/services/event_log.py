@@ -27,6 +27,7 @@ On SQLite the write transaction holds the database lock, which serialises all of
 import json
 from dataclasses import replace
 from datetime import timedelta
+from functools import cache
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -42,7 +43,6 @@ MAX_SEQ = 2**63 - 1  # an eventSeq is a BIGINT
 
 # One encoder for every stored payload: json.dumps with any option builds a new encoder per call.
 _compact_json = json.JSONEncoder(separators=(",", ":")).encode
-_counter_upserts = {}  # dialect name -> the counter statement (_counter_upsert)
 
 
 def record(session, events, *, at):
@@ -90,20 +90,18 @@ def _raise_counters(session, counts):
     return {row.account_id: row.last_seq for row in connection.execute(_counter_upsert(connection.dialect.name), rows)}
 
 
+@cache
 def _counter_upsert(dialect):
     """The counter statement for one row, which SQLAlchemy runs for a list of rows as ONE multi-row
     statement, its VALUES in the list's order ("insertmanyvalues"). A statement built with the rows in
     it would be compiled afresh every time: SQLAlchemy caches no multi-row VALUES, and compiling one
     cost more than running it. Unordered RETURNING: asked to keep the rows' order, PostgreSQL's form
     would be one statement per row."""
-    statement = _counter_upserts.get(dialect)
-    if statement is None:
-        upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(AccountEventSequence)
-        statement = _counter_upserts[dialect] = upsert.on_conflict_do_update(
-            index_elements=["account_id"],
-            set_={"last_seq": AccountEventSequence.last_seq + upsert.excluded.last_seq},
-        ).returning(AccountEventSequence.account_id, AccountEventSequence.last_seq)
-    return statement
+    upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(AccountEventSequence)
+    return upsert.on_conflict_do_update(
+        index_elements=["account_id"],
+        set_={"last_seq": AccountEventSequence.last_seq + upsert.excluded.last_seq},
+    ).returning(AccountEventSequence.account_id, AccountEventSequence.last_seq)
 
 
 def _counter(connection, account_id):

@@ -2,7 +2,7 @@ import os
 import signal
 from contextlib import contextmanager, nullcontext
 from decimal import localcontext
-from functools import cached_property
+from functools import cache, cached_property
 from operator import attrgetter
 
 from flask import current_app
@@ -115,7 +115,7 @@ class UnitOfWork:
 
 
 # What a batch of the book writer writes (UnitOfWork.write_rows): the columns of the rows it creates, and
-# the columns of existing rows it may change, each with the parameter name its UPDATE gives it.
+# the columns of existing rows it may change.
 _BATCH_INSERTS = {
     Order: tuple(column.key for column in Order.__table__.columns),
     Trade: tuple(column.key for column in Trade.__table__.columns if column.key != "seq"),  # numbered by the database
@@ -129,20 +129,17 @@ _COLUMN_KEYS = {model: frozenset(column.key for column in model.__table__.column
 _PRIMARY_KEYS = {model: tuple(column.key for column in model.__table__.primary_key) for model in _BATCH_UPDATES}
 
 
-_update_statements = {}
-
-
+@cache
 def _update_statement(model):
     """UPDATE of `model`'s batch columns (parameters new_<column>) by primary key (key_<column>), built once."""
-    statement = _update_statements.get(model)
-    if statement is None:
-        table = model.__table__
-        statement = _update_statements[model] = (
-            update(table)
-            .where(*(table.c[key] == bindparam(f"key_{key}") for key in _PRIMARY_KEYS[model]))
-            .values({key: bindparam(f"new_{key}") for key in sorted(_BATCH_UPDATES[model])})
-        )
-    return statement
+    table = model.__table__
+    return (
+        update(table)
+        .where(*(table.c[key] == bindparam(f"key_{key}") for key in _PRIMARY_KEYS[model]))
+        .values({key: bindparam(f"new_{key}") for key in sorted(_BATCH_UPDATES[model])})
+    )
+
+
 @contextmanager
 def unit_of_work(*, batch=False):
     """Run a use case in one write transaction; publish its events only if it commits.
