@@ -4,7 +4,7 @@ Placing, amending and cancelling an order and recording an execution report are 
 does not open a transaction of its own: it joins its writer's queue, and the writer runs what has
 queued, in arrival order and up to WRITER_BATCH_MAX commands, as ONE transaction of the order
 service (services/orders.py): each command against the batch's running state (the books, the
-balances, the orders the batch has touched), then one flush of all the batch's rows, one commit, and
+balances, the orders the batch has touched), then one write of all the batch's rows, one commit, and
 only then every answer and every event, in the order the commands ran.
 
 Who writes. Each process has one writer per pair on PostgreSQL, where each pair's row lock serialises

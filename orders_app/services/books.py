@@ -292,7 +292,7 @@ def _log_changes(session, instrument, from_sequence, checked_out):
         return
     pair = instrument.symbol
     # Rows as parameters, not a VALUES list: the statement then compiles once and is cached.
-    # Core on the session's connection (the batch has flushed by now): no ORM bookkeeping per row.
+    # Core on the session's connection (the batch has written its rows by now): no ORM bookkeeping per row.
     session.flush()
     session.connection().execute(insert(BookChange.__table__), checked_out.changes(pair, from_sequence, sequence))
     retention = current_app.config["BOOK_CHANGE_LOG_RETENTION"]

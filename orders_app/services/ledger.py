@@ -43,9 +43,10 @@ class Ledger:
     writer cannot know them up front: which makers its orders meet is only known as they match, one
     command after another. So it reads them as it goes (load()) and, when that read took no lock
     (PostgreSQL: `optimistic`), verify() locks them all in one statement in key order, without
-    waiting, just before the flush, and checks that none moved meanwhile; otherwise BalancesMoved, and
-    the writer runs the batch again with them locked up front. A transaction therefore only ever waits
-    for balance locks in its first, key-ordered statement, and two transactions cannot deadlock.
+    waiting, just before the batch writes its rows, and checks that none moved meanwhile; otherwise
+    BalancesMoved, and the writer runs the batch again with them locked up front. A transaction therefore
+    only ever waits for balance locks in its first, key-ordered statement, and two transactions cannot
+    deadlock.
     On SQLite the write transaction holds the database lock, so every read is already a locked one.
     """
 

@@ -455,7 +455,8 @@ def _record_fill(uow, order, trade):
 
 def _link(trade, order):
     # Setting the trade's side of the link, not appending to order.trades, spares loading every earlier
-    # trade. The id is set too: events are built before the flush that would copy it over.
+    # trade. The id is set too: events are built before the rows are written, and the batch writes the
+    # trade's columns as they stand (UnitOfWork.write_rows), with no ORM flush to copy it over.
     if order.side is Side.BUY:
         trade.buy_order, trade.buy_order_id = order, order.id
     else:

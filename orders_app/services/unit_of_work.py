@@ -24,7 +24,7 @@ class UnitOfWork:
     A batch of the book writer (services/book_writer.py) is one unit of work that several commands
     run in, one after the other. It also keeps what those commands share: each pair's locked row and
     checked-out book, and every order the batch has created or loaded, so that a command sees what
-    the commands before it did although nothing is flushed until the batch commits.
+    the commands before it did although nothing is written until the batch ends.
     """
 
     def __init__(self, *, batch=False):
@@ -148,7 +148,8 @@ def unit_of_work(*, batch=False):
     crash after the commit loses nothing a client cannot read again.
 
     Its arithmetic runs with EXACT_PRECISION digits, so no sum or product of money rounds. A batch
-    (services/book_writer.py) flushes once, at the commit, rather than before every query.
+    (services/book_writer.py) writes its rows once, just before the commit (write_rows), rather
+    than flushing before every query.
     """
     uow = UnitOfWork(batch=batch)
     try:
