@@ -53,6 +53,25 @@ class UTCDateTime(TypeDecorator):
         value = value.astimezone(timezone.utc)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
+    def bind_processor(self, dialect):
+        """The conversion above (and on SQLite the text it becomes), remembered for the last value bound.
+
+        Every row a transaction writes carries the same clock reading (its created_at, updated_at,
+        executed_at...): a batch binds one datetime object thousands of times. datetimes are immutable, so
+        the object itself is the key; the pair is replaced in one assignment, which threads cannot tear."""
+        convert = super().bind_processor(dialect)
+        last = (None, None)
+
+        def process(value):
+            nonlocal last
+            seen, converted = last
+            if value is not seen or value is None:
+                converted = convert(value)
+                last = (value, converted)
+            return converted
+
+        return process
+
     def process_result_value(self, value, dialect):
         if value is None:
             return None

@@ -42,6 +42,10 @@ class Event:
     def private(self):
         return self.account_id is not None
 
+    def with_payload(self, payload):
+        """The same event carrying `payload` (dataclasses.replace, without its per-call introspection)."""
+        return Event(self.namespace, self.room, self.name, payload, self.account_id)
+
 
 def _order_event(subject, name, at, **fields):
     payload = {"event": name, "orderId": str(subject.id), **fields, "timestamp": at.isoformat()}

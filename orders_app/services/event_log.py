@@ -25,7 +25,6 @@ On SQLite the write transaction holds the database lock, which serialises all of
 """
 
 import json
-from dataclasses import replace
 from datetime import timedelta
 from functools import cache
 
@@ -65,7 +64,7 @@ def record(session, events, *, at):
         if event.private:
             seq = next_seq[event.account_id] = next_seq[event.account_id] + 1
             payload = {"event": event.payload["event"], "eventSeq": seq, **event.payload}
-            event = replace(event, payload=payload)
+            event = event.with_payload(payload)
             rows.append(
                 {
                     "account_id": event.account_id,

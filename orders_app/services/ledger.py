@@ -10,8 +10,9 @@ transaction already holds the database lock, and FOR UPDATE is a no-op.
 
 import uuid
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import bindparam, insert, select, tuple_
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -204,11 +205,19 @@ def _buckets(balance):
 
 
 def _select(session, keys, *, lock):
-    query = select(Balance).where(tuple_(Balance.account_id, Balance.asset).in_(sorted(keys)))
+    rows = session.scalars(_balances_statement(lock), {"keys": sorted(keys)})
+    return {(row.account_id, row.asset): row for row in rows}
+
+
+@cache
+def _balances_statement(lock):
+    """The balances named by the `keys` parameter ((account, asset) pairs), locked in key order when
+    `lock`. Built once: a batch reads balances several times, and building a statement and its cache
+    key each time cost more than SQLAlchemy's compiled-statement cache saves."""
+    query = select(Balance).where(tuple_(Balance.account_id, Balance.asset).in_(bindparam("keys", expanding=True)))
     if lock:
         query = query.order_by(Balance.account_id, Balance.asset).with_for_update()
-    rows = session.scalars(query.execution_options(populate_existing=True))
-    return {(row.account_id, row.asset): row for row in rows}
+    return query.execution_options(populate_existing=True)
 
 
 def _current_buckets(session, keys):

@@ -14,10 +14,12 @@ matched); services/ledger.py explains how they are locked without deadlocks.
 
 import uuid
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..domain import orders as rules
 from ..domain import funds
@@ -99,7 +101,6 @@ def _place(uow, user_id, request, client_order_id):
         user_id=user_id,
         client_order_id=client_order_id,
         pair=pair,
-        instrument=instrument,
         side=side,
         type=type,
         amount=amount,
@@ -111,10 +112,9 @@ def _place(uow, user_id, request, client_order_id):
         filled_quote=Decimal(0),
         created_at=uow.now,
         updated_at=uow.now,
-        # A new order has no trades: say so, rather than have the first read query for them.
-        buy_trades=[],
-        sell_trades=[],
     )
+    # A new order has no trades: say so, rather than have the first read query for them.
+    _with_loaded(order, instrument=instrument, buy_trades=[], sell_trades=[])
     uow.session.add(order)
     uow.orders[order.id] = order
     if client_order_id is not None:
@@ -232,16 +232,18 @@ def _execute(uow, user_id, order_id, executed_amount, executed_price):
     trade = Trade(
         id=uuid.uuid4(),
         pair=instrument.symbol,
-        instrument=instrument,
         amount=fill_amount,
         price=fill_price,
         executed_at=uow.now,
         settled_at=_settled_at(instrument, uow.now),
     )
+    _with_loaded(trade, instrument=instrument)
     # The book is checked out before the fill is written: rebuilt from the database after it, a stale
     # cache would no longer hold a now FILLED order, and the fill would not move the pair's sequence.
     book = books.checkout(uow, instrument)
     was_resting = _rests_in_book(order)
+    _link(trade, order)
+    uow.session.add(trade)
     _record_fill(uow, order, trade)
     _move_trade_funds(uow, instrument, trade, {order.side: order})
     if order.id in book:
@@ -322,7 +324,6 @@ def _record_match(uow, instrument, order, result, counts_as_change=True):
         trade = Trade(
             id=uuid.uuid4(),
             pair=instrument.symbol,
-            instrument=instrument,
             amount=fill.amount,
             price=fill.price,
             taker_side=fill.taker_side,
@@ -330,11 +331,13 @@ def _record_match(uow, instrument, order, result, counts_as_change=True):
             executed_at=uow.now,
             settled_at=_settled_at(instrument, uow.now),
         )
+        _with_loaded(trade, instrument=instrument)
         instrument.last_trade_price = fill.price
         maker = makers[fill.maker_order_id]
         # Both orders are linked before either owner's event is built, so each sees its counter order.
         _link(trade, maker)
         _link(trade, order)
+        uow.session.add(trade)  # linking from the trade's side does not cascade it into the session
         _record_fill(uow, maker, trade)
         _record_fill(uow, order, trade)
         _move_trade_funds(uow, instrument, trade, {maker.side: maker, order.side: order})
@@ -440,17 +443,24 @@ def _fill_result(order, fill_amount, fill_price):
 
 
 def _record_fill(uow, order, trade):
-    """Apply a trade to one of its orders: sums, status, and that owner's events."""
+    """Apply a trade, already linked to the order and added to the session, to the order: sums, status,
+    and that owner's events."""
     result = _fill_result(order, trade.amount, trade.price)
-    _link(trade, order)
     old_status = order.status
     order.filled_amount = result.filled_amount
     order.filled_quote = result.filled_quote
     order.status = result.status
     order.updated_at = uow.now
-    uow.session.add(trade)  # linking from the trade's side does not cascade it into the session
     uow.events.append(events.trade_added(order, trade, at=uow.now))
     _announce_status_change(uow, order, old_status)
+
+
+def _with_loaded(instance, **relationships):
+    """Give a new row's relationships as if loaded with it, not as changes to it: the batch writes the
+    row's columns itself (UnitOfWork.write_rows), and set through the constructor, the instrument and the
+    two empty trade lists of a new order cost the ORM's change tracking more than all its columns."""
+    for key, value in relationships.items():
+        set_committed_value(instance, key, value)
 
 
 def _link(trade, order):
@@ -539,11 +549,20 @@ def _orders_by_id(uow, order_ids):
     found = {order_id: uow.orders[order_id] for order_id in order_ids if order_id in uow.orders}
     missing = [order_id for order_id in order_ids if order_id not in found]
     if missing:
-        # The makers' earlier trades are not needed to record new ones.
-        query = select(Order).where(Order.id.in_(missing)).options(lazyload(Order.buy_trades), lazyload(Order.sell_trades))
-        for order in uow.session.scalars(query):
+        for order in uow.session.scalars(_orders_without_trades(), {"ids": missing}):
             found[order.id] = uow.orders[order.id] = order
     return found
+
+
+@cache
+def _orders_without_trades():
+    """The orders whose ids the `ids` parameter lists, without their earlier trades (recording new ones
+    does not need them). Built once, as the makers of every crossing command are read with it."""
+    return (
+        select(Order)
+        .where(Order.id.in_(bindparam("ids", expanding=True)))
+        .options(lazyload(Order.buy_trades), lazyload(Order.sell_trades))
+    )
 
 
 def _find_by_client_order_id(session, user_id, client_order_id):
