@@ -46,6 +46,7 @@ test: install
 bench: install
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(PY) bench/engine_bench.py
+	$(PY) bench/writer_bench.py
 	$(PY) bench/http_bench.py
 	$(PY) bench/login_flood_bench.py
 	$(PY) bench/throughput_bench.py
