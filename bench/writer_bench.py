@@ -12,7 +12,7 @@ batches (count and mean size).
 With --instructions it runs itself under valgrind's callgrind twice, with N and with 5N orders, and prints
 the instructions per order: the difference of the two totals over the difference of their orders, so
 start-up and warm-up cancel out. A count of instructions does not move with the machine's load or speed,
-so it tells a change of a few percent that the times of a shared VM cannot (about 2 minutes at the
+so it tells a change of a few percent that the times of a shared VM cannot (about 5 minutes at the
 defaults, on one core). valgrind is a Debian package (`apt-get install valgrind`).
 
 Usage: .venv/bin/python bench/writer_bench.py [--orders N] [--clients K] [--warm-up W] [--instructions]
