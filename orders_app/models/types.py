@@ -65,7 +65,7 @@ class UTCDateTime(TypeDecorator):
         def process(value):
             nonlocal last
             seen, converted = last
-            if value is not seen or value is None:
+            if value is not seen:
                 converted = convert(value)
                 last = (value, converted)
             return converted
