@@ -229,21 +229,12 @@ def _execute(uow, user_id, order_id, executed_amount, executed_price):
     fill_price = spec.checked_price(executed_price, field="executedPrice")
     _fill_result(order, fill_amount, fill_price)  # every refusal before anything changes
     uow.ledger.load(_balance_keys(instrument, user_id, venue=True))
-    trade = Trade(
-        id=uuid.uuid4(),
-        pair=instrument.symbol,
-        amount=fill_amount,
-        price=fill_price,
-        executed_at=uow.now,
-        settled_at=_settled_at(instrument, uow.now),
-    )
-    _with_loaded(trade, instrument=instrument)
+    trade = _new_trade(uow, instrument, amount=fill_amount, price=fill_price)
     # The book is checked out before the fill is written: rebuilt from the database after it, a stale
     # cache would no longer hold a now FILLED order, and the fill would not move the pair's sequence.
     book = books.checkout(uow, instrument)
     was_resting = _rests_in_book(order)
     _link(trade, order)
-    uow.session.add(trade)
     _record_fill(uow, order, trade)
     _move_trade_funds(uow, instrument, trade, {order.side: order})
     if order.id in book:
@@ -321,23 +312,14 @@ def _record_match(uow, instrument, order, result, counts_as_change=True):
         _set_status(uow, maker, OrderStatus.CANCELLED)
     for fill in result.fills:
         _bump_sequence(instrument)
-        trade = Trade(
-            id=uuid.uuid4(),
-            pair=instrument.symbol,
-            amount=fill.amount,
-            price=fill.price,
-            taker_side=fill.taker_side,
-            sequence=instrument.sequence,
-            executed_at=uow.now,
-            settled_at=_settled_at(instrument, uow.now),
+        trade = _new_trade(
+            uow, instrument, amount=fill.amount, price=fill.price, taker_side=fill.taker_side, sequence=instrument.sequence
         )
-        _with_loaded(trade, instrument=instrument)
         instrument.last_trade_price = fill.price
         maker = makers[fill.maker_order_id]
         # Both orders are linked before either owner's event is built, so each sees its counter order.
         _link(trade, maker)
         _link(trade, order)
-        uow.session.add(trade)  # linking from the trade's side does not cascade it into the session
         _record_fill(uow, maker, trade)
         _record_fill(uow, order, trade)
         _move_trade_funds(uow, instrument, trade, {maker.side: maker, order.side: order})
@@ -442,9 +424,26 @@ def _fill_result(order, fill_amount, fill_price):
     )
 
 
+def _new_trade(uow, instrument, *, amount, price, **columns):
+    """A trade of `instrument` executed now, in the session; its orders are linked to it by the caller
+    (_link), which does not add it: linking from the trade's side cascades nothing into the session."""
+    trade = Trade(
+        id=uuid.uuid4(),
+        pair=instrument.symbol,
+        amount=amount,
+        price=price,
+        executed_at=uow.now,
+        settled_at=_settled_at(instrument, uow.now),
+        **columns,
+    )
+    _with_loaded(trade, instrument=instrument)
+    uow.session.add(trade)
+    return trade
+
+
 def _record_fill(uow, order, trade):
-    """Apply a trade, already linked to the order and added to the session, to the order: sums, status,
-    and that owner's events."""
+    """Apply a trade, already linked to the order (_link), to the order: sums, status, and that owner's
+    events."""
     result = _fill_result(order, trade.amount, trade.price)
     old_status = order.status
     order.filled_amount = result.filled_amount
